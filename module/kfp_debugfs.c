@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs interface, under /sys/kernel/debug/kvm_fastpath/:
+ *
+ *   info   vendor and hook in use
+ *   exits  per exit reason: index, name, exits, of which in L2.
+ *          Write "reset" to start counting from zero.
+ *
+ * Documentation/debugfs.rst is the ABI description.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <generated/utsrelease.h>
+
+#include "kfp.h"
+#include "kfp_stats.h"
+
+static struct dentry *kfp_dir;
+
+static int kfp_info_show(struct seq_file *m, void *unused)
+{
+	const struct kfp_vendor *v = kfp_hook_vendor();
+
+	seq_printf(m, "vendor: %s\n", v->name);
+	seq_printf(m, "vendor_module: %s\n", v->module);
+	seq_printf(m, "hook: static_call kvm_x86_vcpu_run -> %s\n", v->run_symbol);
+	seq_printf(m, "kernel: %s\n", UTS_RELEASE);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kfp_info);
+
+static int kfp_exits_show(struct seq_file *m, void *unused)
+{
+	const struct kfp_vendor *v = kfp_hook_vendor();
+	struct kfp_cpu_stats *sum;
+	unsigned int i;
+
+	sum = kmalloc(sizeof(*sum), GFP_KERNEL);
+	if (!sum)
+		return -ENOMEM;
+	kfp_stats_read(sum);
+
+	seq_puts(m, "# index name exits l2_exits\n");
+	for (i = 0; i < KFP_NR_EXITS; i++) {
+		const char *name = v->exit_name(i);
+
+		/* Unnamed reasons only show up once they happen. */
+		if (!name && !sum->exits[i])
+			continue;
+		seq_printf(m, "%u %s %llu %llu\n", i, name ?: "UNNAMED",
+			   sum->exits[i], sum->l2_exits[i]);
+	}
+	seq_printf(m, "# unindexed %llu\n", sum->unknown);
+	kfree(sum);
+	return 0;
+}
+
+static int kfp_exits_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, kfp_exits_show, inode->i_private);
+}
+
+static ssize_t kfp_exits_write(struct file *file, const char __user *ubuf,
+			       size_t len, loff_t *ppos)
+{
+	char buf[16];
+
+	if (len >= sizeof(buf))
+		goto bad;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (strcmp(strim(buf), "reset"))
+		goto bad;
+	kfp_stats_reset();
+	return len;
+bad:
+	pr_warn_ratelimited("exits: only \"reset\" can be written\n");
+	return -EINVAL;
+}
+
+static const struct file_operations kfp_exits_fops = {
+	.owner		= THIS_MODULE,
+	.open		= kfp_exits_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.write		= kfp_exits_write,
+	.release	= single_release,
+};
+
+int kfp_debugfs_init(void)
+{
+	kfp_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	if (IS_ERR(kfp_dir))
+		return PTR_ERR(kfp_dir);
+	debugfs_create_file("info", 0444, kfp_dir, NULL, &kfp_info_fops);
+	debugfs_create_file("exits", 0644, kfp_dir, NULL, &kfp_exits_fops);
+	return 0;
+}
+
+void kfp_debugfs_exit(void)
+{
+	debugfs_remove_recursive(kfp_dir);
+}

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hook: retarget KVM's static call for kvm_x86_ops.vcpu_run to
+ * kfp_vcpu_run(), which calls the vendor's vcpu_run directly and then
+ * looks at the exit with IRQs still off, inside KVM's inner run loop.
+ *
+ * Why this hook (Documentation/design.rst has the long form):
+ *  - it sees every exit, including those KVM completes in its own fast
+ *    path, before KVM's exit handling;
+ *  - returning EXIT_FASTPATH_REENTER_GUEST from here re-enters the guest
+ *    without leaving vcpu_enter_guest(), which is what a fast path needs;
+ *  - its cost is two direct calls, unlike an ftrace or kprobe redirect,
+ *    which save full pt_regs on every exit.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/kallsyms.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/static_call.h>
+#include <linux/uaccess.h>
+
+#include "kfp.h"
+
+typedef fastpath_t kfp_vcpu_run_t(struct kvm_vcpu *vcpu, kfp_run_arg_t arg);
+typedef u32 kfp_exit_index_t(struct kvm_vcpu *vcpu);
+
+static kfp_vcpu_run_t kfp_vcpu_run;
+
+/* The vendor's functions, called directly from the hot path. */
+DEFINE_STATIC_CALL_NULL(kfp_vendor_run, kfp_vcpu_run_t);
+DEFINE_STATIC_CALL_NULL(kfp_exit_index, kfp_exit_index_t);
+
+/* Non-zero while this CPU is inside kfp_vcpu_run(); see kfp_hook_remove(). */
+static DEFINE_PER_CPU(unsigned int, kfp_inflight);
+
+static unsigned long (*kfp_kallsyms_lookup_name)(const char *name);
+static const struct kfp_vendor *kfp_vendor;
+static struct module *kfp_vendor_mod;
+static struct static_call_key *kfp_key;
+static void *kfp_tramp;
+static void *kfp_orig;
+
+static fastpath_t kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg)
+{
+	fastpath_t ret;
+
+	this_cpu_inc(kfp_inflight);
+	ret = static_call(kfp_vendor_run)(vcpu, arg);
+	kfp_count_exit(static_call(kfp_exit_index)(vcpu),
+		       vcpu->arch.hflags & HF_GUEST_MASK);
+	this_cpu_dec(kfp_inflight);
+	return ret;
+}
+
+#define KFP_ENDBR64	0xfa1e0ff3U	/* f3 0f 1e fa */
+
+/* kallsyms_lookup_name() is not exported; a kprobe on it yields its address. */
+static int kfp_find_kallsyms(void)
+{
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	unsigned long addr;
+	u32 insn;
+	int ret;
+
+	ret = register_kprobe(&kp);
+	if (ret) {
+		pr_err("cannot resolve kallsyms_lookup_name (register_kprobe: %d)\n",
+		       ret);
+		return ret;
+	}
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+
+	/* With IBT the probe sits after the ENDBR, where an indirect call must not land. */
+	if (IS_ENABLED(CONFIG_X86_KERNEL_IBT) &&
+	    !copy_from_kernel_nofault(&insn, (void *)(addr - 4), sizeof(insn)) &&
+	    insn == KFP_ENDBR64)
+		addr -= 4;
+	kfp_kallsyms_lookup_name = (unsigned long (*)(const char *))addr;
+	return 0;
+}
+
+/* @name may be "module:symbol" to search one module only. */
+static unsigned long kfp_lookup(const char *name)
+{
+	return kfp_kallsyms_lookup_name(name);
+}
+
+static unsigned long kfp_lookup_in(const char *mod, const char *sym)
+{
+	char name[MODULE_NAME_LEN + KSYM_NAME_LEN];
+
+	snprintf(name, sizeof(name), "%s:%s", mod, sym);
+	return kfp_lookup(name);
+}
+
+static int kfp_pin_vendor(void)
+{
+	struct module *mod;
+
+	mod = (struct module *)kfp_lookup_in(kfp_vendor->module, "__this_module");
+	if (!mod || strcmp(mod->name, kfp_vendor->module) || !try_module_get(mod)) {
+		pr_err("cannot take a reference on %s\n", kfp_vendor->module);
+		return -ENODEV;
+	}
+	kfp_vendor_mod = mod;
+	return 0;
+}
+
+const struct kfp_vendor *kfp_hook_vendor(void)
+{
+	return kfp_vendor;
+}
+
+int kfp_hook_install(void)
+{
+	static const struct kfp_vendor * const vendors[] = { &kfp_vendor_vmx };
+	unsigned long run = 0;
+	unsigned int i;
+	int ret;
+
+	ret = kfp_find_kallsyms();
+	if (ret)
+		return ret;
+
+	for (i = 0; i < ARRAY_SIZE(vendors) && !run; i++) {
+		kfp_vendor = vendors[i];
+		run = kfp_lookup_in(kfp_vendor->module, kfp_vendor->run_symbol);
+	}
+	if (!run) {
+		pr_err("no supported KVM vendor module is loaded (load kvm_intel first)\n");
+		return -ENODEV;
+	}
+
+	kfp_key = (struct static_call_key *)kfp_lookup_in("kvm", "__SCK__kvm_x86_vcpu_run");
+	kfp_tramp = (void *)kfp_lookup_in("kvm", "__SCT__kvm_x86_vcpu_run");
+	if (!kfp_key || !kfp_tramp) {
+		pr_err("kvm has no static call kvm_x86_vcpu_run; cannot hook this kernel\n");
+		return -ENOENT;
+	}
+	if (READ_ONCE(kfp_key->func) != (void *)run) {
+		pr_err("kvm_x86_vcpu_run calls %ps, not %s; refusing to stack on another hook\n",
+		       READ_ONCE(kfp_key->func), kfp_vendor->run_symbol);
+		return -EBUSY;
+	}
+
+	ret = kfp_vendor->check(kfp_lookup);
+	if (ret)
+		return ret;
+	ret = kfp_pin_vendor();
+	if (ret)
+		return ret;
+
+	kfp_orig = (void *)run;
+	static_call_update(kfp_vendor_run, (kfp_vcpu_run_t *)run);
+	static_call_update(kfp_exit_index, kfp_vendor->exit_index);
+	__static_call_update(kfp_key, kfp_tramp, kfp_vcpu_run);
+
+	pr_info("hooked %s (%s) through static call kvm_x86_vcpu_run\n",
+		kfp_vendor->run_symbol, kfp_vendor->module);
+	return 0;
+}
+
+void kfp_hook_remove(void)
+{
+	unsigned int cpu;
+
+	/* The vendor module is pinned, so nobody else rewrites the call. */
+	WARN_ON_ONCE(READ_ONCE(kfp_key->func) != (void *)kfp_vcpu_run);
+	__static_call_update(kfp_key, kfp_tramp, kfp_orig);
+
+	/*
+	 * No new call reaches the wrapper now, but a CPU may still be inside
+	 * it, running the guest.  Guest entry is an RCU quiescent state, so
+	 * synchronize_rcu() alone would not wait for such a CPU: wait for
+	 * each CPU to leave, then for the IRQs-off instructions after the
+	 * decrement that return from the wrapper.
+	 */
+	for_each_possible_cpu(cpu)
+		while (READ_ONCE(*per_cpu_ptr(&kfp_inflight, cpu)))
+			msleep(20);
+	synchronize_rcu();
+
+	module_put(kfp_vendor_mod);
+	pr_info("unhooked %s\n", kfp_vendor->run_symbol);
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-CPU exit counters.  The hot path only increments its own CPU's
+ * copy; readers sum all CPUs.  A reset records the current sums as a
+ * baseline instead of writing other CPUs' counters, so it never races
+ * with an increment.
+ */
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#include "kfp.h"
+#include "kfp_stats.h"
+
+struct kfp_cpu_stats __percpu *kfp_stats;
+
+static struct kfp_cpu_stats *kfp_base;	/* sums at the last reset */
+static DEFINE_MUTEX(kfp_base_lock);
+
+static void kfp_stats_sum(struct kfp_cpu_stats *sum)
+{
+	unsigned int cpu, i;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct kfp_cpu_stats *s = per_cpu_ptr(kfp_stats, cpu);
+
+		for (i = 0; i < KFP_NR_EXITS; i++) {
+			sum->exits[i] += READ_ONCE(s->exits[i]);
+			sum->l2_exits[i] += READ_ONCE(s->l2_exits[i]);
+		}
+		sum->unknown += READ_ONCE(s->unknown);
+	}
+}
+
+/* Counts since the last reset. */
+void kfp_stats_read(struct kfp_cpu_stats *sum)
+{
+	unsigned int i;
+
+	kfp_stats_sum(sum);
+	mutex_lock(&kfp_base_lock);
+	for (i = 0; i < KFP_NR_EXITS; i++) {
+		sum->exits[i] -= kfp_base->exits[i];
+		sum->l2_exits[i] -= kfp_base->l2_exits[i];
+	}
+	sum->unknown -= kfp_base->unknown;
+	mutex_unlock(&kfp_base_lock);
+}
+
+void kfp_stats_reset(void)
+{
+	mutex_lock(&kfp_base_lock);
+	kfp_stats_sum(kfp_base);
+	mutex_unlock(&kfp_base_lock);
+}
+
+int kfp_stats_init(void)
+{
+	kfp_base = kzalloc(sizeof(*kfp_base), GFP_KERNEL);
+	if (!kfp_base)
+		return -ENOMEM;
+	kfp_stats = alloc_percpu(struct kfp_cpu_stats);
+	if (!kfp_stats) {
+		kfree(kfp_base);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void kfp_stats_exit(void)
+{
+	free_percpu(kfp_stats);
+	kfree(kfp_base);
+}

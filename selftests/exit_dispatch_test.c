@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exit_dispatch_test: run the real-mode test guest and check the VM exits
+ * it causes, both as seen by userspace (KVM_EXIT_*) and as counted by the
+ * kvm_fastpath module per VMX basic exit reason in
+ * /sys/kernel/debug/kvm_fastpath/exits.
+ *
+ * The module counters are system wide: nothing else may run VMs while
+ * this test runs.
+ *
+ * Usage: exit_dispatch_test [-n SCALE]   (multiplies every count)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ktap.h"
+#include "vm.h"
+
+#ifndef KFP_EXITS_PATH		/* overridable to test the parser */
+#define KFP_EXITS_PATH		"/sys/kernel/debug/kvm_fastpath/exits"
+#endif
+#define KFP_MMIO_CACHING_PATH	"/sys/module/kvm/parameters/mmio_caching"
+#define KFP_NOT_LOADED \
+	"kvm_fastpath not loaded (no " KFP_EXITS_PATH ")"
+
+#define KFP_TEST_PLAN		9
+#define KFP_MAX_ROWS		128	/* the module's table size */
+#define KFP_MAX_SCALE		200000	/* keeps every count <= 10^7 */
+
+/* One read of the module's exits file. */
+struct kfp_snapshot {
+	unsigned int nr;
+	struct {
+		unsigned int index;
+		char name[40];
+		unsigned long long exits;
+		unsigned long long l2_exits;
+	} row[KFP_MAX_ROWS];
+	unsigned long long unindexed;
+};
+
+/* Read and parse KFP_EXITS_PATH; 0 or -errno with a diagnostic printed. */
+static int kfp_snapshot_read(struct kfp_snapshot *s)
+{
+	char line[256];
+	FILE *f;
+	int ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	f = fopen(KFP_EXITS_PATH, "r");
+	if (!f) {
+		ret = -errno;
+		ktap_print_msg("open %s: %s", KFP_EXITS_PATH, strerror(errno));
+		return ret;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#') {
+			unsigned long long n;
+
+			if (sscanf(line, "# unindexed %llu", &n) == 1)
+				s->unindexed = n;
+			continue;
+		}
+		if (line[0] == '\n')
+			continue;
+		if (s->nr == KFP_MAX_ROWS) {
+			ktap_print_msg("%s: more than %d rows", KFP_EXITS_PATH,
+				       KFP_MAX_ROWS);
+			ret = -E2BIG;
+			break;
+		}
+		if (sscanf(line, "%u %39s %llu %llu", &s->row[s->nr].index,
+			   s->row[s->nr].name, &s->row[s->nr].exits,
+			   &s->row[s->nr].l2_exits) != 4) {
+			ktap_print_msg("%s: cannot parse '%.*s'", KFP_EXITS_PATH,
+				       (int)strcspn(line, "\n"), line);
+			ret = -EINVAL;
+			break;
+		}
+		s->nr++;
+	}
+	if (!ret && ferror(f)) {
+		ret = -EIO;
+		ktap_print_msg("read %s failed", KFP_EXITS_PATH);
+	}
+	fclose(f);
+	return ret;
+}
+
+/* Exits counted for reason @name; false (and a diagnostic) if absent. */
+static bool kfp_snapshot_get(const struct kfp_snapshot *s, const char *name,
+			     unsigned long long *exits)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++) {
+		if (!strcmp(s->row[i].name, name)) {
+			*exits = s->row[i].exits;
+			return true;
+		}
+	}
+	ktap_print_msg("no %s line in %s", name, KFP_EXITS_PATH);
+	return false;
+}
+
+static bool kfp_module_loaded(void)
+{
+	return access(KFP_EXITS_PATH, R_OK) == 0;
+}
+
+/* Write @str to the exits file; 0 or -errno. */
+static int kfp_exits_write(const char *str)
+{
+	ssize_t len = strlen(str);
+	int fd, ret = 0;
+
+	fd = open(KFP_EXITS_PATH, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, str, len) != len)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+/* Is KVM's MMIO SPTE caching on?  Unknown counts as on, its default. */
+static bool kfp_mmio_caching(void)
+{
+	char c = 'Y';
+	FILE *f;
+
+	f = fopen(KFP_MMIO_CACHING_PATH, "r");
+	if (!f) {
+		ktap_print_msg("cannot read %s, assuming Y", KFP_MMIO_CACHING_PATH);
+		return true;
+	}
+	if (fscanf(f, " %c", &c) != 1)
+		c = 'Y';
+	fclose(f);
+	return c == 'Y' || c == 'y' || c == '1';
+}
+
+/* KVM is missing or off limits, rather than broken. */
+static bool kfp_kvm_unusable(int err)
+{
+	return err == -ENOENT || err == -ENODEV || err == -EACCES;
+}
+
+static bool kfp_check(const char *what, unsigned long long expected,
+		      unsigned long long got)
+{
+	if (expected == got)
+		return true;
+	ktap_print_msg("%s: expected %llu got %llu", what, expected, got);
+	return false;
+}
+
+static void test_launcher(const struct kfp_guest_params *p)
+{
+	const char *desc = "launcher: userspace sees exactly the expected exits";
+	struct kfp_vm vm;
+	bool ok = true;
+	unsigned int i;
+	int ret;
+
+	ret = kfp_vm_create(&vm, p);
+	if (!ret)
+		ret = kfp_vm_run(&vm);
+	kfp_vm_destroy(&vm);
+	if (kfp_kvm_unusable(ret)) {
+		ktap_test_skip(vm.err, "%s", desc);
+		return;
+	}
+	if (ret) {
+		ktap_print_msg("%s", vm.err);
+		ktap_test_fail("%s", desc);
+		return;
+	}
+
+	ok &= kfp_check("KVM_EXIT_IO", (unsigned long long)p->n_out + p->n_in + 2,
+			vm.exits[KVM_EXIT_IO]);
+	ok &= kfp_check("KVM_EXIT_IO out to work port", p->n_out,
+			vm.io.work_out);
+	ok &= kfp_check("KVM_EXIT_IO in from work port", p->n_in,
+			vm.io.work_in);
+	ok &= kfp_check("KVM_EXIT_IO mark", 1, vm.io.mark);
+	ok &= kfp_check("KVM_EXIT_IO done", 1, vm.io.done);
+	ok &= kfp_check("KVM_EXIT_HLT", p->n_hlt, vm.exits[KVM_EXIT_HLT]);
+	ok &= kfp_check("KVM_EXIT_MMIO", p->n_mmio, vm.exits[KVM_EXIT_MMIO]);
+	for (i = 0; i < KFP_VM_NR_EXITS; i++) {
+		if (i != KVM_EXIT_IO && i != KVM_EXIT_HLT &&
+		    i != KVM_EXIT_MMIO)
+			ok &= kfp_check(kfp_exit_name(i), 0, vm.exits[i]);
+	}
+	ktap_test_result(ok, "%s", desc);
+}
+
+/* Module counters at KFP_PORT_MARK, taken from inside the run loop. */
+static int kfp_on_mark(struct kfp_vm *vm, void *arg)
+{
+	if (!kfp_snapshot_read(arg))
+		return 0;
+	snprintf(vm->err, sizeof(vm->err),
+		 "reading module counters at mark failed");
+	return -EIO;	/* not -ENOENT: that would read as "no KVM" */
+}
+
+/* Module counter deltas between the mark and the end of the guest run. */
+enum {
+	KFP_DELTA_IO,
+	KFP_DELTA_CPUID,
+	KFP_DELTA_HLT,
+	KFP_DELTA_EPT,
+	KFP_DELTA_EPT_VIOLATION,
+	KFP_DELTA_EPT_MISCONFIG,
+	KFP_NR_DELTAS,
+};
+
+static const struct {
+	const char *desc;
+	const char *reasons[2];		/* summed; the second may be NULL */
+} kfp_deltas[KFP_NR_DELTAS] = {
+	[KFP_DELTA_IO] = {
+		"module: IO_INSTRUCTION exits = out + in + 1",
+		{ "IO_INSTRUCTION" } },
+	[KFP_DELTA_CPUID] = {
+		"module: CPUID exits = cpuid",
+		{ "CPUID" } },
+	[KFP_DELTA_HLT] = {
+		"module: HLT exits = hlt",
+		{ "HLT" } },
+	[KFP_DELTA_EPT] = {
+		"module: EPT_VIOLATION + EPT_MISCONFIG exits = mmio",
+		{ "EPT_VIOLATION", "EPT_MISCONFIG" } },
+	[KFP_DELTA_EPT_VIOLATION] = {
+		"module: EPT_VIOLATION exits = 1 with mmio_caching, else mmio",
+		{ "EPT_VIOLATION" } },
+	[KFP_DELTA_EPT_MISCONFIG] = {
+		"module: EPT_MISCONFIG exits = mmio - 1 with mmio_caching, else 0",
+		{ "EPT_MISCONFIG" } },
+};
+
+/* Run the guest, snapshotting the module counters at mark and at done. */
+static int kfp_run_measured(const struct kfp_guest_params *p,
+			    struct kfp_snapshot *before,
+			    struct kfp_snapshot *after, const char **skip)
+{
+	struct kfp_vm vm;
+	int ret;
+
+	ret = kfp_vm_create(&vm, p);
+	if (!ret) {
+		vm.on_mark = kfp_on_mark;
+		vm.on_mark_arg = before;
+		ret = kfp_vm_run(&vm);
+	}
+	if (!ret && vm.io.mark != 1) {
+		snprintf(vm.err, sizeof(vm.err), "guest never reached the mark");
+		ret = -EPROTO;
+	}
+	kfp_vm_destroy(&vm);
+
+	if (kfp_kvm_unusable(ret)) {
+		static char reason[sizeof(vm.err)];
+
+		snprintf(reason, sizeof(reason), "%s", vm.err);
+		*skip = reason;
+		return ret;
+	}
+	if (ret) {
+		ktap_print_msg("guest run failed: %s", vm.err);
+		return ret;
+	}
+	return kfp_snapshot_read(after);
+}
+
+static void test_module_deltas(const struct kfp_guest_params *p)
+{
+	static struct kfp_snapshot before, after;
+	unsigned long long expected[KFP_NR_DELTAS];
+	const char *skip = NULL;
+	bool caching = false;
+	unsigned int i, j;
+	int ret = 0;
+
+	if (kfp_module_loaded()) {
+		caching = kfp_mmio_caching();
+		ktap_print_msg("mmio_caching=%c", caching ? 'Y' : 'N');
+		ret = kfp_run_measured(p, &before, &after, &skip);
+	} else {
+		skip = KFP_NOT_LOADED;
+	}
+
+	expected[KFP_DELTA_IO] = (unsigned long long)p->n_out + p->n_in + 1;
+	expected[KFP_DELTA_CPUID] = p->n_cpuid;
+	expected[KFP_DELTA_HLT] = p->n_hlt;
+	expected[KFP_DELTA_EPT] = p->n_mmio;
+	if (caching && p->n_mmio) {
+		expected[KFP_DELTA_EPT_VIOLATION] = 1;
+		expected[KFP_DELTA_EPT_MISCONFIG] = p->n_mmio - 1;
+	} else {
+		expected[KFP_DELTA_EPT_VIOLATION] = p->n_mmio;
+		expected[KFP_DELTA_EPT_MISCONFIG] = 0;
+	}
+
+	for (i = 0; i < KFP_NR_DELTAS; i++) {
+		unsigned long long got = 0;
+		bool ok = !ret;
+
+		if (skip) {
+			ktap_test_skip(skip, "%s", kfp_deltas[i].desc);
+			continue;
+		}
+		for (j = 0; ok && j < 2 && kfp_deltas[i].reasons[j]; j++) {
+			const char *reason = kfp_deltas[i].reasons[j];
+			unsigned long long b = 0, a = 0;
+
+			ok = kfp_snapshot_get(&before, reason, &b) &&
+			     kfp_snapshot_get(&after, reason, &a);
+			got += a - b;
+		}
+		if (ok)
+			ok = kfp_check(kfp_deltas[i].reasons[1] ?
+				       "EPT_VIOLATION + EPT_MISCONFIG" :
+				       kfp_deltas[i].reasons[0],
+				       expected[i], got);
+		ktap_test_result(ok, "%s", kfp_deltas[i].desc);
+	}
+}
+
+static bool kfp_snapshot_equal(const struct kfp_snapshot *a,
+			       const struct kfp_snapshot *b)
+{
+	unsigned int i;
+	bool ok = true;
+
+	ok &= kfp_check("number of rows", a->nr, b->nr);
+	ok &= kfp_check("unindexed", a->unindexed, b->unindexed);
+	for (i = 0; ok && i < a->nr; i++) {
+		ok &= kfp_check(a->row[i].name, a->row[i].exits,
+				b->row[i].exits);
+		ok &= kfp_check(a->row[i].name, a->row[i].l2_exits,
+				b->row[i].l2_exits);
+	}
+	return ok;
+}
+
+static void test_write_bogus(void)
+{
+	const char *desc = "module: writing \"bogus\" fails with EINVAL, counters unchanged";
+	static struct kfp_snapshot before, after;
+	bool ok;
+	int ret;
+
+	if (!kfp_module_loaded()) {
+		ktap_test_skip(KFP_NOT_LOADED, "%s", desc);
+		return;
+	}
+	if (kfp_snapshot_read(&before)) {
+		ktap_test_fail("%s", desc);
+		return;
+	}
+	ret = kfp_exits_write("bogus");
+	ok = ret == -EINVAL;
+	if (!ok)
+		ktap_print_msg("write \"bogus\": expected %s got %s",
+			       strerror(EINVAL), ret ? strerror(-ret) : "success");
+	if (kfp_snapshot_read(&after))
+		ok = false;
+	else
+		ok &= kfp_snapshot_equal(&before, &after);
+	ktap_test_result(ok, "%s", desc);
+}
+
+static void test_reset(void)
+{
+	const char *desc = "module: writing \"reset\" zeroes all counters";
+	static struct kfp_snapshot s;
+	unsigned int i;
+	bool ok = true;
+	int ret;
+
+	if (!kfp_module_loaded()) {
+		ktap_test_skip(KFP_NOT_LOADED, "%s", desc);
+		return;
+	}
+	ret = kfp_exits_write("reset");
+	if (ret) {
+		ktap_print_msg("write \"reset\": %s", strerror(-ret));
+		ktap_test_fail("%s", desc);
+		return;
+	}
+	if (kfp_snapshot_read(&s)) {
+		ktap_test_fail("%s", desc);
+		return;
+	}
+	for (i = 0; i < s.nr; i++) {
+		ok &= kfp_check(s.row[i].name, 0, s.row[i].exits);
+		ok &= kfp_check(s.row[i].name, 0, s.row[i].l2_exits);
+	}
+	ok &= kfp_check("unindexed", 0, s.unindexed);
+	ktap_test_result(ok, "%s", desc);
+}
+
+static void print_usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s [-n SCALE]  (SCALE 1..%d multiplies every count)\n",
+		prog, KFP_MAX_SCALE);
+}
+
+int main(int argc, char **argv)
+{
+	struct kfp_guest_params p = { .magic = KFP_PARAMS_MAGIC };
+	unsigned long scale = 1;
+	char *end;
+	int c;
+
+	while ((c = getopt(argc, argv, "n:h")) != -1) {
+		switch (c) {
+		case 'n':
+			errno = 0;
+			scale = strtoul(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end ||
+			    errno || !scale || scale > KFP_MAX_SCALE) {
+				fprintf(stderr, "%s: -n: bad scale '%s'\n",
+					argv[0], optarg);
+				return KTAP_EXIT_FAIL;
+			}
+			break;
+		case 'h':
+			print_usage(argv[0]);
+			return KTAP_EXIT_PASS;
+		default:
+			print_usage(argv[0]);
+			return KTAP_EXIT_FAIL;
+		}
+	}
+	if (optind < argc) {
+		print_usage(argv[0]);
+		return KTAP_EXIT_FAIL;
+	}
+
+	p.n_out = 50 * scale;
+	p.n_in = 20 * scale;
+	p.n_cpuid = 40 * scale;
+	p.n_hlt = 10 * scale;
+	p.n_mmio = 8 * scale;
+
+	ktap_print_header();
+	ktap_set_plan(KFP_TEST_PLAN);
+	ktap_print_msg("guest: out=%u in=%u cpuid=%u hlt=%u mmio=%u",
+		       p.n_out, p.n_in, p.n_cpuid, p.n_hlt, p.n_mmio);
+
+	test_launcher(&p);
+	test_module_deltas(&p);
+	/* While the counters still hold the runs above. */
+	test_write_bogus();
+	/* Last: no VM is running now. */
+	test_reset();
+
+	return ktap_finished();
+}
