@@ -9,6 +9,7 @@
 #   make check        all checks: W=1, sparse, checkpatch, host tests,
 #                     selftests in the emulated VMX machine (6.12 and 6.1)
 #   make demo         boot the emulated machine and show the exit table
+#   make bench        exit cost with and without the module (emulated)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -31,6 +32,9 @@ deps:
 check:
 	tools/check.sh
 
+bench: tools
+	tools/bench.sh
+
 demo: tools
 	tools/demo.sh
 
@@ -40,4 +44,4 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all module tools selftests deps check demo clean
+.PHONY: all module tools selftests deps check bench demo clean

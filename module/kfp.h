@@ -8,6 +8,7 @@
 
 #include <linux/kvm_host.h>
 #include <linux/percpu.h>
+#include <linux/static_call.h>
 
 #include "kfp_compat.h"
 
@@ -17,6 +18,8 @@
  */
 #define KFP_NR_EXITS	128
 
+typedef fastpath_t kfp_vcpu_run_t(struct kvm_vcpu *vcpu, kfp_run_arg_t arg);
+
 /* What differs between VMX and SVM.  One instance per vendor. */
 struct kfp_vendor {
 	const char *name;		/* "vmx" */
@@ -24,12 +27,8 @@ struct kfp_vendor {
 	const char *run_symbol;		/* its kvm_x86_ops.vcpu_run */
 	/* Refuse configurations we cannot read exits from; 0 or -errno. */
 	int (*check)(unsigned long (*lookup)(const char *name));
-	/*
-	 * Table index of the exit that vcpu_run just returned from, or
-	 * KFP_NR_EXITS if none can be given.  Runs with IRQs off, on the
-	 * CPU that ran the guest.
-	 */
-	u32 (*exit_index)(struct kvm_vcpu *vcpu);
+	/* The wrapper KVM calls instead of run_symbol: kfp_vcpu_run() inlined. */
+	kfp_vcpu_run_t *vcpu_run;
 	/* Name of table entry @idx, or NULL if the vendor has none. */
 	const char *(*exit_name)(u32 idx);
 };
@@ -37,6 +36,7 @@ struct kfp_vendor {
 extern const struct kfp_vendor kfp_vendor_vmx;
 
 /* kfp_hook.c */
+DECLARE_STATIC_CALL(kfp_vendor_run, kfp_vcpu_run_t);
 int kfp_hook_install(void);
 void kfp_hook_remove(void);
 const struct kfp_vendor *kfp_hook_vendor(void);
@@ -44,7 +44,8 @@ const struct kfp_vendor *kfp_hook_vendor(void);
 /* kfp_stats.c */
 struct kfp_cpu_stats {
 	u64 exits[KFP_NR_EXITS];	/* every exit, by table index */
-	u64 l2_exits[KFP_NR_EXITS];	/* the subset taken while L2 ran */
+	u64 fast[KFP_NR_EXITS];		/* of those, completed by a handler */
+	u64 l2_exits[KFP_NR_EXITS];	/* of those, taken while L2 ran */
 	u64 unknown;			/* exits the adapter could not index */
 };
 
@@ -68,5 +69,26 @@ static inline void kfp_count_exit(u32 idx, bool l2)
 /* kfp_debugfs.c */
 int kfp_debugfs_init(void);
 void kfp_debugfs_exit(void);
+
+/*
+ * The body of every vendor's wrapper.  KVM calls it with IRQs off, in
+ * place of the vendor's vcpu_run; it runs the guest through the real one
+ * and then looks at the exit.  @exit_index gives the table index of the
+ * exit that just happened (>= KFP_NR_EXITS if it has none) and must be
+ * inlined: this runs on every exit.
+ *
+ * IRQs stay off from entry to return, guest run included: unload relies
+ * on that (kfp_hook_remove()).
+ */
+static __always_inline fastpath_t
+kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
+	     u32 (*exit_index)(struct kvm_vcpu *vcpu))
+{
+	fastpath_t ret;
+
+	ret = static_call(kfp_vendor_run)(vcpu, arg);
+	kfp_count_exit(exit_index(vcpu), vcpu->arch.hflags & HF_GUEST_MASK);
+	return ret;
+}
 
 #endif /* KFP_H */

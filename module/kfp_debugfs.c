@@ -3,7 +3,8 @@
  * debugfs interface, under /sys/kernel/debug/kvm_fastpath/:
  *
  *   info   vendor and hook in use
- *   exits  per exit reason: index, name, exits, of which in L2.
+ *   exits  per exit reason: index, name, exits, of those completed in
+ *          the fast path, passed to stock KVM, taken while L2 ran.
  *          Write "reset" to start counting from zero.
  *
  * Documentation/debugfs.rst is the ABI description.
@@ -45,15 +46,16 @@ static int kfp_exits_show(struct seq_file *m, void *unused)
 		return -ENOMEM;
 	kfp_stats_read(sum);
 
-	seq_puts(m, "# index name exits l2_exits\n");
+	seq_puts(m, "# index name exits fast stock l2\n");
 	for (i = 0; i < KFP_NR_EXITS; i++) {
 		const char *name = v->exit_name(i);
 
 		/* Unnamed reasons only show up once they happen. */
 		if (!name && !sum->exits[i])
 			continue;
-		seq_printf(m, "%u %s %llu %llu\n", i, name ?: "UNNAMED",
-			   sum->exits[i], sum->l2_exits[i]);
+		seq_printf(m, "%u %s %llu %llu %llu %llu\n", i,
+			   name ?: "UNNAMED", sum->exits[i], sum->fast[i],
+			   sum->exits[i] - sum->fast[i], sum->l2_exits[i]);
 	}
 	seq_printf(m, "# unindexed %llu\n", sum->unknown);
 	kfree(sum);

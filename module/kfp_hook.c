@@ -1,39 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The hook: retarget KVM's static call for kvm_x86_ops.vcpu_run to
- * kfp_vcpu_run(), which calls the vendor's vcpu_run directly and then
- * looks at the exit with IRQs still off, inside KVM's inner run loop.
+ * The hook: retarget KVM's static call for kvm_x86_ops.vcpu_run to the
+ * vendor adapter's wrapper (kfp_vcpu_run() in kfp.h), which calls the
+ * vendor's vcpu_run directly and then looks at the exit with IRQs still
+ * off, inside KVM's inner run loop.
  *
  * Why this hook (Documentation/design.rst has the long form):
  *  - it sees every exit, including those KVM completes in its own fast
  *    path, before KVM's exit handling;
  *  - returning EXIT_FASTPATH_REENTER_GUEST from here re-enters the guest
  *    without leaving vcpu_enter_guest(), which is what a fast path needs;
- *  - its cost is two direct calls, unlike an ftrace or kprobe redirect,
- *    which save full pt_regs on every exit.
+ *  - its cost is one extra direct call, unlike an ftrace or kprobe
+ *    redirect, which save full pt_regs on every exit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
+#include <linux/smp.h>
 #include <linux/static_call.h>
 #include <linux/uaccess.h>
 
 #include "kfp.h"
 
-typedef fastpath_t kfp_vcpu_run_t(struct kvm_vcpu *vcpu, kfp_run_arg_t arg);
-typedef u32 kfp_exit_index_t(struct kvm_vcpu *vcpu);
-
-static kfp_vcpu_run_t kfp_vcpu_run;
-
-/* The vendor's functions, called directly from the hot path. */
+/* The vendor's vcpu_run, called directly from the wrappers. */
 DEFINE_STATIC_CALL_NULL(kfp_vendor_run, kfp_vcpu_run_t);
-DEFINE_STATIC_CALL_NULL(kfp_exit_index, kfp_exit_index_t);
-
-/* Non-zero while this CPU is inside kfp_vcpu_run(); see kfp_hook_remove(). */
-static DEFINE_PER_CPU(unsigned int, kfp_inflight);
 
 static unsigned long (*kfp_kallsyms_lookup_name)(const char *name);
 static const struct kfp_vendor *kfp_vendor;
@@ -41,18 +33,6 @@ static struct module *kfp_vendor_mod;
 static struct static_call_key *kfp_key;
 static void *kfp_tramp;
 static void *kfp_orig;
-
-static fastpath_t kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg)
-{
-	fastpath_t ret;
-
-	this_cpu_inc(kfp_inflight);
-	ret = static_call(kfp_vendor_run)(vcpu, arg);
-	kfp_count_exit(static_call(kfp_exit_index)(vcpu),
-		       vcpu->arch.hflags & HF_GUEST_MASK);
-	this_cpu_dec(kfp_inflight);
-	return ret;
-}
 
 #define KFP_ENDBR64	0xfa1e0ff3U	/* f3 0f 1e fa */
 
@@ -155,33 +135,32 @@ int kfp_hook_install(void)
 
 	kfp_orig = (void *)run;
 	static_call_update(kfp_vendor_run, (kfp_vcpu_run_t *)run);
-	static_call_update(kfp_exit_index, kfp_vendor->exit_index);
-	__static_call_update(kfp_key, kfp_tramp, kfp_vcpu_run);
+	__static_call_update(kfp_key, kfp_tramp, kfp_vendor->vcpu_run);
 
 	pr_info("hooked %s (%s) through static call kvm_x86_vcpu_run\n",
 		kfp_vendor->run_symbol, kfp_vendor->module);
 	return 0;
 }
 
+static void kfp_sync_cpu(void *unused)
+{
+}
+
 void kfp_hook_remove(void)
 {
-	unsigned int cpu;
-
 	/* The vendor module is pinned, so nobody else rewrites the call. */
-	WARN_ON_ONCE(READ_ONCE(kfp_key->func) != (void *)kfp_vcpu_run);
+	WARN_ON_ONCE(READ_ONCE(kfp_key->func) != (void *)kfp_vendor->vcpu_run);
 	__static_call_update(kfp_key, kfp_tramp, kfp_orig);
 
 	/*
 	 * No new call reaches the wrapper now, but a CPU may still be inside
-	 * it, running the guest.  Guest entry is an RCU quiescent state, so
-	 * synchronize_rcu() alone would not wait for such a CPU: wait for
-	 * each CPU to leave, then for the IRQs-off instructions after the
-	 * decrement that return from the wrapper.
+	 * it, running the guest.  synchronize_rcu() would not wait for such a
+	 * CPU: guest entry is an RCU quiescent state.  The wrapper runs with
+	 * IRQs off from entry to return, guest included (a host interrupt
+	 * makes the guest exit, and KVM handles it after the wrapper has
+	 * returned), so once every CPU has taken an IPI, none is inside it.
 	 */
-	for_each_possible_cpu(cpu)
-		while (READ_ONCE(*per_cpu_ptr(&kfp_inflight, cpu)))
-			msleep(20);
-	synchronize_rcu();
+	on_each_cpu(kfp_sync_cpu, NULL, 1);
 
 	module_put(kfp_vendor_mod);
 	pr_info("unhooked %s\n", kfp_vendor->run_symbol);

@@ -26,6 +26,7 @@ static void kfp_stats_sum(struct kfp_cpu_stats *sum)
 
 		for (i = 0; i < KFP_NR_EXITS; i++) {
 			sum->exits[i] += READ_ONCE(s->exits[i]);
+			sum->fast[i] += READ_ONCE(s->fast[i]);
 			sum->l2_exits[i] += READ_ONCE(s->l2_exits[i]);
 		}
 		sum->unknown += READ_ONCE(s->unknown);
@@ -41,6 +42,7 @@ void kfp_stats_read(struct kfp_cpu_stats *sum)
 	mutex_lock(&kfp_base_lock);
 	for (i = 0; i < KFP_NR_EXITS; i++) {
 		sum->exits[i] -= kfp_base->exits[i];
+		sum->fast[i] -= kfp_base->fast[i];
 		sum->l2_exits[i] -= kfp_base->l2_exits[i];
 	}
 	sum->unknown -= kfp_base->unknown;

@@ -21,7 +21,7 @@ static const struct {
  * vCPU is put, and vcpu_run is called with IRQs and preemption off, so a
  * plain VMREAD sees the exit that just happened (vmcs02's when L2 ran).
  */
-static u32 kfp_vmx_read_exit_reason(void)
+static __always_inline u32 kfp_vmx_read_exit_reason(void)
 {
 	unsigned long val;
 
@@ -32,14 +32,21 @@ static u32 kfp_vmx_read_exit_reason(void)
 	return val;
 }
 
-static u32 kfp_vmx_exit_index(struct kvm_vcpu *vcpu)
+/*
+ * The basic exit reason is bits 15:0.  Keeping bit 31 makes a failed VM
+ * entry, which is not an exit of the basic reason it carries, fall out of
+ * the table.
+ */
+static __always_inline u32 kfp_vmx_exit_index(struct kvm_vcpu *vcpu)
 {
-	u32 reason = kfp_vmx_read_exit_reason();
+	return kfp_vmx_read_exit_reason() &
+	       (VMX_EXIT_REASONS_FAILED_VMENTRY | 0xffff);
+}
 
-	/* A failed VM entry is not an exit of the basic reason it carries. */
-	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
-		return KFP_NR_EXITS;
-	return reason & 0xffff;
+static notrace fastpath_t kfp_vmx_vcpu_run(struct kvm_vcpu *vcpu,
+					   kfp_run_arg_t arg)
+{
+	return kfp_vcpu_run(vcpu, arg, kfp_vmx_exit_index);
 }
 
 static const char *kfp_vmx_exit_name(u32 idx)
@@ -81,6 +88,6 @@ const struct kfp_vendor kfp_vendor_vmx = {
 	.module		= "kvm_intel",
 	.run_symbol	= "vmx_vcpu_run",
 	.check		= kfp_vmx_check,
-	.exit_index	= kfp_vmx_exit_index,
+	.vcpu_run	= kfp_vmx_vcpu_run,
 	.exit_name	= kfp_vmx_exit_name,
 };

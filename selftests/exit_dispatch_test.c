@@ -153,10 +153,8 @@ static bool kfp_kvm_unusable(int err)
 static bool kfp_check(const char *what, unsigned long long expected,
 		      unsigned long long got)
 {
-	if (expected == got)
-		return true;
 	ktap_print_msg("%s: expected %llu got %llu", what, expected, got);
-	return false;
+	return expected == got;
 }
 
 static void test_launcher(const struct kfp_guest_params *p)
