@@ -10,6 +10,7 @@
 #include <linux/percpu.h>
 #include <linux/static_call.h>
 
+#include "kvm_fastpath.h"
 #include "kfp_compat.h"
 
 /*
@@ -29,6 +30,8 @@ struct kfp_vendor {
 	int (*check)(unsigned long (*lookup)(const char *name));
 	/* The wrapper KVM calls instead of run_symbol: kfp_vcpu_run() inlined. */
 	kfp_vcpu_run_t *vcpu_run;
+	/* Table index of each kind of exit the built-in handlers serve. */
+	u32 index[KFP_EXIT_NPF + 1];
 	/* Name of table entry @idx, or NULL if the vendor has none. */
 	const char *(*exit_name)(u32 idx);
 };
@@ -66,6 +69,25 @@ static inline void kfp_count_exit(u32 idx, bool l2)
 		this_cpu_inc(kfp_stats->l2_exits[idx]);
 }
 
+/* kfp_table.c: the exit table */
+extern struct kfp_handler __rcu *kfp_table[KFP_NR_EXITS];
+DECLARE_STATIC_KEY_FALSE(kfp_dispatch_on);
+
+int kfp_table_init(const struct kfp_vendor *vendor, const char *enable);
+void kfp_table_exit(void);
+fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, const struct kfp_exit *exit);
+int kfp_table_control(char *cmd);
+void kfp_table_show(struct seq_file *m);
+
+/* Built-in handlers */
+extern struct kfp_handler kfp_io_handler;
+extern struct kfp_handler kfp_cpuid_handler;
+extern struct kfp_handler kfp_hlt_handler;
+extern struct kfp_handler kfp_ept_handler;
+
+/* KVM selftests' ucall port: never handled here. */
+#define KFP_UCALL_PORT	0x1000
+
 /* kfp_debugfs.c */
 int kfp_debugfs_init(void);
 void kfp_debugfs_exit(void);
@@ -82,12 +104,27 @@ void kfp_debugfs_exit(void);
  */
 static __always_inline fastpath_t
 kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
-	     u32 (*exit_index)(struct kvm_vcpu *vcpu))
+	     u32 (*exit_index)(struct kvm_vcpu *vcpu),
+	     fastpath_t (*handle)(struct kvm_vcpu *vcpu, u32 idx))
 {
 	fastpath_t ret;
+	bool l2;
+	u32 idx;
 
 	ret = static_call(kfp_vendor_run)(vcpu, arg);
-	kfp_count_exit(exit_index(vcpu), vcpu->arch.hflags & HF_GUEST_MASK);
+	idx = exit_index(vcpu);
+	l2 = vcpu->arch.hflags & HF_GUEST_MASK;
+	kfp_count_exit(idx, l2);
+
+	/*
+	 * Only exits KVM left for its slow path, from L1: an L2 exit is
+	 * L1's hypervisor's business, and what KVM's own fast path did
+	 * must not be done twice.
+	 */
+	if (static_branch_unlikely(&kfp_dispatch_on) &&
+	    ret == EXIT_FASTPATH_NONE && !l2 && idx < KFP_NR_EXITS &&
+	    rcu_access_pointer(kfp_table[idx]))
+		ret = handle(vcpu, idx);
 	return ret;
 }
 

@@ -23,4 +23,12 @@ typedef u8 kfp_run_arg_t;
 #error "kvm_fastpath: this kernel's kvm_x86_ops.vcpu_run signature is not supported"
 #endif
 
+/*
+ * Exported by kvm.ko (GPL) but declared in its private arch/x86/kvm/cpuid.h;
+ * the same in 6.1 and 6.12.
+ */
+struct kvm_vcpu;
+bool kvm_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx,
+	       bool exact_only);
+
 #endif /* KFP_COMPAT_H */

@@ -3,9 +3,12 @@
  * debugfs interface, under /sys/kernel/debug/kvm_fastpath/:
  *
  *   info   vendor and hook in use
- *   exits  per exit reason: index, name, exits, of those completed in
- *          the fast path, passed to stock KVM, taken while L2 ran.
- *          Write "reset" to start counting from zero.
+ *   exits     per exit reason: index, name, exits, of those completed in
+ *             the fast path, passed to stock KVM, taken while L2 ran.
+ *             Write "reset" to start counting from zero.
+ *   handlers  the exit table; write "enable|disable|detach NAME"
+ *   rules     handler rules with hits; write a rule, "del ID" or "clear"
+ *   capture   bytes captured per VM; write "clear"
  *
  * Documentation/debugfs.rst is the ABI description.
  */
@@ -19,6 +22,8 @@
 #include <generated/utsrelease.h>
 
 #include "kfp.h"
+#include "kfp_capture.h"
+#include "kfp_rules.h"
 #include "kfp_stats.h"
 
 static struct dentry *kfp_dir;
@@ -67,23 +72,38 @@ static int kfp_exits_open(struct inode *inode, struct file *file)
 	return single_open(file, kfp_exits_show, inode->i_private);
 }
 
+/*
+ * Copy one command from userspace, trailing newline and spaces dropped;
+ * the caller kfree()s it.  Commands are short: longer writes are refused.
+ */
+static char *kfp_command(const char __user *ubuf, size_t len)
+{
+	char *buf;
+
+	if (len > 256)
+		return ERR_PTR(-EINVAL);
+	buf = memdup_user_nul(ubuf, len);
+	if (!IS_ERR(buf))
+		strim(buf);
+	return buf;
+}
+
 static ssize_t kfp_exits_write(struct file *file, const char __user *ubuf,
 			       size_t len, loff_t *ppos)
 {
-	char buf[16];
+	char *cmd = kfp_command(ubuf, len);
+	int ret = 0;
 
-	if (len >= sizeof(buf))
-		goto bad;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	if (strcmp(strim(buf), "reset"))
-		goto bad;
-	kfp_stats_reset();
-	return len;
-bad:
-	pr_warn_ratelimited("exits: only \"reset\" can be written\n");
-	return -EINVAL;
+	if (IS_ERR(cmd))
+		return PTR_ERR(cmd);
+	if (strcmp(cmd, "reset")) {
+		pr_warn_ratelimited("exits: only \"reset\" can be written\n");
+		ret = -EINVAL;
+	} else {
+		kfp_stats_reset();
+	}
+	kfree(cmd);
+	return ret ?: len;
 }
 
 static const struct file_operations kfp_exits_fops = {
@@ -95,6 +115,56 @@ static const struct file_operations kfp_exits_fops = {
 	.release	= single_release,
 };
 
+/* A file whose reads show @show and whose writes go to @control. */
+#define KFP_CONTROL_FILE(name, show, control)				\
+static int kfp_##name##_file_show(struct seq_file *m, void *unused)		\
+{									\
+	show(m);							\
+	return 0;							\
+}									\
+									\
+static int kfp_##name##_file_open(struct inode *inode, struct file *file)	\
+{									\
+	return single_open(file, kfp_##name##_file_show, NULL);		\
+}									\
+									\
+static ssize_t kfp_##name##_file_write(struct file *file,			\
+				  const char __user *ubuf,		\
+				  size_t len, loff_t *ppos)		\
+{									\
+	char *cmd = kfp_command(ubuf, len);				\
+	int ret;							\
+									\
+	if (IS_ERR(cmd))						\
+		return PTR_ERR(cmd);					\
+	ret = control(cmd);						\
+	kfree(cmd);							\
+	return ret ?: len;						\
+}									\
+									\
+static const struct file_operations kfp_##name##_file_fops = {		\
+	.owner		= THIS_MODULE,					\
+	.open		= kfp_##name##_file_open,				\
+	.read		= seq_read,					\
+	.llseek		= seq_lseek,					\
+	.write		= kfp_##name##_file_write,				\
+	.release	= single_release,				\
+}
+
+static int kfp_capture_control(char *cmd)
+{
+	if (strcmp(cmd, "clear")) {
+		pr_warn_ratelimited("capture: only \"clear\" can be written\n");
+		return -EINVAL;
+	}
+	kfp_capture_clear();
+	return 0;
+}
+
+KFP_CONTROL_FILE(handlers, kfp_table_show, kfp_table_control);
+KFP_CONTROL_FILE(rules, kfp_rules_show, kfp_rules_control);
+KFP_CONTROL_FILE(capture, kfp_capture_show, kfp_capture_control);
+
 int kfp_debugfs_init(void)
 {
 	kfp_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
@@ -102,6 +172,9 @@ int kfp_debugfs_init(void)
 		return PTR_ERR(kfp_dir);
 	debugfs_create_file("info", 0444, kfp_dir, NULL, &kfp_info_fops);
 	debugfs_create_file("exits", 0644, kfp_dir, NULL, &kfp_exits_fops);
+	debugfs_create_file("handlers", 0644, kfp_dir, NULL, &kfp_handlers_file_fops);
+	debugfs_create_file("rules", 0644, kfp_dir, NULL, &kfp_rules_file_fops);
+	debugfs_create_file("capture", 0644, kfp_dir, NULL, &kfp_capture_file_fops);
 	return 0;
 }
 

@@ -14,6 +14,17 @@
 #include <linux/module.h>
 
 #include "kfp.h"
+#include "kfp_capture.h"
+#include "kfp_rules.h"
+
+/*
+ * Built-in handlers to enable at load, so a host can boot with the fast
+ * path on; debugfs "handlers" switches them at runtime.  Unknown names
+ * refuse the load.
+ */
+static char *enable = "";
+module_param(enable, charp, 0444);
+MODULE_PARM_DESC(enable, "Built-in handlers to enable at load, comma-separated: io,cpuid,hlt,ept");
 
 static int __init kfp_init(void)
 {
@@ -22,17 +33,27 @@ static int __init kfp_init(void)
 	ret = kfp_stats_init();
 	if (ret)
 		return ret;
+	ret = kfp_capture_init();
+	if (ret)
+		goto err_stats;
 	/* Counters first: the hook counts from its first exit on. */
 	ret = kfp_hook_install();
 	if (ret)
-		goto err_stats;
+		goto err_capture;
+	ret = kfp_table_init(kfp_hook_vendor(), enable);
+	if (ret)
+		goto err_table;
 	ret = kfp_debugfs_init();
 	if (ret)
-		goto err_hook;
+		goto err_table;
 	return 0;
 
-err_hook:
+err_table:
+	kfp_table_exit();
 	kfp_hook_remove();
+	kfp_rules_exit();
+err_capture:
+	kfp_capture_exit();
 err_stats:
 	kfp_stats_exit();
 	return ret;
@@ -41,7 +62,11 @@ err_stats:
 static void __exit kfp_exit(void)
 {
 	kfp_debugfs_exit();
+	kfp_table_exit();
+	/* After this, no CPU is in the wrapper: rules and buffers can go. */
 	kfp_hook_remove();
+	kfp_rules_exit();
+	kfp_capture_exit();
 	kfp_stats_exit();
 }
 

@@ -21,13 +21,13 @@ static const struct {
  * vCPU is put, and vcpu_run is called with IRQs and preemption off, so a
  * plain VMREAD sees the exit that just happened (vmcs02's when L2 ran).
  */
-static __always_inline u32 kfp_vmx_read_exit_reason(void)
+static __always_inline unsigned long kfp_vmread(unsigned long field)
 {
 	unsigned long val;
 
 	asm volatile("vmread %[field], %[val]"
 		     : [val] "=r" (val)
-		     : [field] "r" ((unsigned long)VM_EXIT_REASON)
+		     : [field] "r" (field)
 		     : "cc");
 	return val;
 }
@@ -39,14 +39,67 @@ static __always_inline u32 kfp_vmx_read_exit_reason(void)
  */
 static __always_inline u32 kfp_vmx_exit_index(struct kvm_vcpu *vcpu)
 {
-	return kfp_vmx_read_exit_reason() &
+	return kfp_vmread(VM_EXIT_REASON) &
 	       (VMX_EXIT_REASONS_FAILED_VMENTRY | 0xffff);
+}
+
+/* Describe the exit for the table, from the VMCS; the slow side of the wrapper. */
+static noinline fastpath_t kfp_vmx_handle(struct kvm_vcpu *vcpu, u32 idx)
+{
+	struct kfp_exit exit = { .reason = idx };
+	unsigned long qual;
+
+	/*
+	 * An exit during event delivery leaves an event for KVM to
+	 * re-inject, and a single-stepping guest (TF, which KVM also sets
+	 * for KVM_GUESTDBG_SINGLESTEP) must see its #DB or debug exit: both
+	 * are KVM's.
+	 */
+	if ((kfp_vmread(IDT_VECTORING_INFO_FIELD) & VECTORING_INFO_VALID_MASK) ||
+	    (kfp_vmread(GUEST_RFLAGS) & X86_EFLAGS_TF))
+		return EXIT_FASTPATH_NONE;
+
+	switch (idx) {
+	case EXIT_REASON_IO_INSTRUCTION:
+		qual = kfp_vmread(EXIT_QUALIFICATION);
+		exit.kind = KFP_EXIT_IO;
+		exit.io.size = (qual & 7) + 1;
+		exit.io.in = qual & BIT(3);
+		exit.io.string = qual & BIT(4);
+		exit.io.rep = qual & BIT(5);
+		exit.io.port = qual >> 16;
+		break;
+	case EXIT_REASON_CPUID:
+		exit.kind = KFP_EXIT_CPUID;
+		exit.cpuid.leaf = kfp_reg_read(vcpu, VCPU_REGS_RAX);
+		exit.cpuid.subleaf = kfp_reg_read(vcpu, VCPU_REGS_RCX);
+		break;
+	case EXIT_REASON_HLT:
+		exit.kind = KFP_EXIT_HLT;
+		break;
+	case EXIT_REASON_EPT_VIOLATION:
+		qual = kfp_vmread(EXIT_QUALIFICATION);
+		exit.kind = KFP_EXIT_NPF;
+		exit.npf.gpa = kfp_vmread(GUEST_PHYSICAL_ADDRESS);
+		exit.npf.read = qual & EPT_VIOLATION_ACC_READ;
+		exit.npf.write = qual & EPT_VIOLATION_ACC_WRITE;
+		exit.npf.fetch = qual & EPT_VIOLATION_ACC_INSTR;
+		/* A linear address that was not translated: a guest page walk. */
+		exit.npf.final = !(qual & EPT_VIOLATION_GVA_IS_VALID) ||
+				 (qual & EPT_VIOLATION_GVA_TRANSLATED);
+		/* Hardware reports it, as KVM relies on for fast MMIO. */
+		exit.npf.insn_len = kfp_vmread(VM_EXIT_INSTRUCTION_LEN);
+		if (exit.npf.insn_len > 15)
+			exit.npf.insn_len = 0;
+		break;
+	}
+	return kfp_table_dispatch(vcpu, &exit);
 }
 
 static notrace fastpath_t kfp_vmx_vcpu_run(struct kvm_vcpu *vcpu,
 					   kfp_run_arg_t arg)
 {
-	return kfp_vcpu_run(vcpu, arg, kfp_vmx_exit_index);
+	return kfp_vcpu_run(vcpu, arg, kfp_vmx_exit_index, kfp_vmx_handle);
 }
 
 static const char *kfp_vmx_exit_name(u32 idx)
@@ -89,5 +142,11 @@ const struct kfp_vendor kfp_vendor_vmx = {
 	.run_symbol	= "vmx_vcpu_run",
 	.check		= kfp_vmx_check,
 	.vcpu_run	= kfp_vmx_vcpu_run,
+	.index		= {
+		[KFP_EXIT_IO]		= EXIT_REASON_IO_INSTRUCTION,
+		[KFP_EXIT_CPUID]	= EXIT_REASON_CPUID,
+		[KFP_EXIT_HLT]		= EXIT_REASON_HLT,
+		[KFP_EXIT_NPF]		= EXIT_REASON_EPT_VIOLATION,
+	},
 	.exit_name	= kfp_vmx_exit_name,
 };

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Capture buffers: OUT bytes the IO handler's "capture" rules take (a
+ * guest debug console, say) are appended to a bounded buffer per VM,
+ * read through debugfs "capture".  The buffers are allocated at load
+ * time; a VM claims a free one on its first captured byte.  A VM is known
+ * by its struct kvm address and its creator's pid, never dereferenced
+ * after the claim.
+ */
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/vmalloc.h>
+
+#include "kfp.h"
+#include "kfp_capture.h"
+
+struct kfp_capture {
+	raw_spinlock_t lock;	/* taken with IRQs off, by this VM's vCPUs */
+	const struct kvm *kvm;	/* owner; NULL while free */
+	pid_t pid;
+	u32 len;
+	u8 buf[KFP_CAPTURE_SIZE];
+};
+
+static struct kfp_capture *kfp_captures;
+
+/* The VM's buffer, claiming a free one if it has none yet. */
+static struct kfp_capture *kfp_capture_of(const struct kvm *kvm)
+{
+	unsigned int i;
+
+	/*
+	 * A pid of 0 is a claim in progress by another vCPU of this VM; a
+	 * different pid is an earlier VM that had the same address.
+	 */
+	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
+		struct kfp_capture *c = &kfp_captures[i];
+		pid_t pid = READ_ONCE(c->pid);
+
+		if (READ_ONCE(c->kvm) == kvm &&
+		    (!pid || pid == kvm->userspace_pid))
+			return c;
+	}
+	/* A free buffer is empty: kfp_capture_clear() left it so. */
+	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
+		struct kfp_capture *c = &kfp_captures[i];
+
+		if (!READ_ONCE(c->kvm) && !cmpxchg(&c->kvm, NULL, kvm)) {
+			WRITE_ONCE(c->pid, kvm->userspace_pid);
+			return c;
+		}
+	}
+	return NULL;
+}
+
+bool kfp_capture_put(const struct kvm *kvm, u32 val, u8 size)
+{
+	struct kfp_capture *c = kfp_capture_of(kvm);
+	bool ok = false;
+
+	if (!c)
+		return false;
+	raw_spin_lock(&c->lock);
+	if (c->len + size <= KFP_CAPTURE_SIZE) {
+		memcpy(&c->buf[c->len], &val, size);	/* x86: little endian */
+		c->len += size;
+		ok = true;
+	}
+	raw_spin_unlock(&c->lock);
+	return ok;
+}
+
+void kfp_capture_show(struct seq_file *m)
+{
+	unsigned int i;
+	u8 *copy;
+
+	copy = kmalloc(KFP_CAPTURE_SIZE, GFP_KERNEL);
+	if (!copy)
+		return;
+	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
+		struct kfp_capture *c = &kfp_captures[i];
+		pid_t pid;
+		u32 len;
+
+		raw_spin_lock_irq(&c->lock);
+		pid = c->pid;
+		len = c->len;
+		memcpy(copy, c->buf, len);
+		if (!c->kvm)
+			len = U32_MAX;
+		raw_spin_unlock_irq(&c->lock);
+		if (len == U32_MAX)
+			continue;
+		seq_printf(m, "# vm pid=%d bytes=%u\n", pid, len);
+		seq_write(m, copy, len);
+		seq_putc(m, '\n');
+	}
+	kfree(copy);
+}
+
+void kfp_capture_clear(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
+		struct kfp_capture *c = &kfp_captures[i];
+
+		raw_spin_lock_irq(&c->lock);
+		c->len = 0;
+		c->pid = 0;
+		WRITE_ONCE(c->kvm, NULL);
+		raw_spin_unlock_irq(&c->lock);
+	}
+}
+
+int kfp_capture_init(void)
+{
+	unsigned int i;
+
+	kfp_captures = vzalloc(array_size(KFP_CAPTURE_VMS, sizeof(*kfp_captures)));
+	if (!kfp_captures)
+		return -ENOMEM;
+	for (i = 0; i < KFP_CAPTURE_VMS; i++)
+		raw_spin_lock_init(&kfp_captures[i].lock);
+	return 0;
+}
+
+void kfp_capture_exit(void)
+{
+	vfree(kfp_captures);
+}

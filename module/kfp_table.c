@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The exit table: one slot per exit reason, holding the handler that
+ * serves it.  Dispatch reads kfp_table[] under RCU with IRQs off; every
+ * change is made under kfp_table_lock and published with
+ * rcu_assign_pointer(), and a handler that is removed is waited out with
+ * synchronize_rcu() before its module may go.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+
+#include "kfp.h"
+
+#define CREATE_TRACE_POINTS
+#include "kfp_trace.h"
+
+struct kfp_slot {
+	struct kfp_handler *handler;
+	bool enabled;
+	bool builtin;
+};
+
+/* What dispatch sees: the handler of each reason, if enabled. */
+struct kfp_handler __rcu *kfp_table[KFP_NR_EXITS];
+/* Off while no handler is enabled: then the wrapper skips dispatch. */
+DEFINE_STATIC_KEY_FALSE(kfp_dispatch_on);
+
+static struct kfp_slot kfp_slots[KFP_NR_EXITS];
+static DEFINE_MUTEX(kfp_table_lock);
+static const struct kfp_vendor *kfp_vendor;
+
+fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, const struct kfp_exit *exit)
+{
+	struct kfp_handler *h;
+	enum kfp_verdict v;
+
+	/* SMM has its own address space and state: leave it to KVM. */
+	if (vcpu->arch.hflags & HF_SMM_MASK)
+		return EXIT_FASTPATH_NONE;
+
+	h = rcu_dereference_sched(kfp_table[exit->reason]);
+	if (!h)
+		return EXIT_FASTPATH_NONE;
+	v = h->handle(vcpu, exit);
+	if (v == KFP_PASS)
+		return EXIT_FASTPATH_NONE;
+
+	this_cpu_inc(kfp_stats->fast[exit->reason]);
+	trace_kvm_fastpath(vcpu->vcpu_id, exit->reason, v,
+			   exit->kind == KFP_EXIT_IO ? exit->io.port :
+			   exit->kind == KFP_EXIT_NPF ? exit->npf.gpa :
+			   exit->kind == KFP_EXIT_CPUID ? exit->cpuid.leaf : 0);
+	return v == KFP_REENTER ? EXIT_FASTPATH_REENTER_GUEST :
+				  EXIT_FASTPATH_EXIT_HANDLED;
+}
+
+enum kfp_verdict kfp_skip_instruction(struct kvm_vcpu *vcpu)
+{
+	/*
+	 * A single-stepping guest never reaches a handler, so KVM has no
+	 * debug exit to report here; anything else it wants done before the
+	 * next entry shows up as a request, which ends KVM's inner loop.
+	 */
+	if (WARN_ON_ONCE(!kvm_skip_emulated_instruction(vcpu)))
+		return KFP_DONE;
+	return KFP_REENTER;
+}
+EXPORT_SYMBOL_GPL(kfp_skip_instruction);
+
+/* Make kfp_table[@idx] match its slot.  Called with kfp_table_lock held. */
+static void kfp_publish(u32 idx)
+{
+	struct kfp_slot *slot = &kfp_slots[idx];
+	struct kfp_handler *old, *new;
+
+	old = rcu_dereference_protected(kfp_table[idx],
+					lockdep_is_held(&kfp_table_lock));
+	new = slot->enabled ? slot->handler : NULL;
+	if (old == new)
+		return;
+	rcu_assign_pointer(kfp_table[idx], new);
+	if (!old)
+		static_branch_inc(&kfp_dispatch_on);
+	else if (!new)
+		static_branch_dec(&kfp_dispatch_on);
+}
+
+/* The slot whose handler is called @name, or -1.  kfp_table_lock held. */
+static int kfp_find(const char *name)
+{
+	u32 i;
+
+	for (i = 0; i < KFP_NR_EXITS; i++)
+		if (kfp_slots[i].handler &&
+		    !strcmp(kfp_slots[i].handler->name, name))
+			return i;
+	return -1;
+}
+
+int kfp_register_handler(u32 reason, struct kfp_handler *h)
+{
+	int ret = 0;
+
+	if (reason >= KFP_NR_EXITS || !h || !h->handle || !h->name)
+		return -EINVAL;
+
+	mutex_lock(&kfp_table_lock);
+	if (kfp_slots[reason].handler) {
+		ret = -EBUSY;
+	} else if (kfp_find(h->name) >= 0) {
+		ret = -EEXIST;
+	} else if (!try_module_get(h->owner)) {
+		ret = -ENODEV;
+	} else {
+		kfp_slots[reason] = (struct kfp_slot){ .handler = h, .enabled = true };
+		kfp_publish(reason);
+		pr_info("handler %s (%s) installed for exit reason %u\n",
+			h->name, module_name(h->owner), reason);
+	}
+	mutex_unlock(&kfp_table_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(kfp_register_handler);
+
+/* Remove the external handler in slot @idx.  kfp_table_lock held. */
+static struct kfp_handler *kfp_remove(u32 idx)
+{
+	struct kfp_handler *h = kfp_slots[idx].handler;
+
+	kfp_slots[idx] = (struct kfp_slot){};
+	kfp_publish(idx);
+	return h;
+}
+
+/* After kfp_remove(): wait until no CPU runs @h, then let its owner go. */
+static void kfp_release(struct kfp_handler *h)
+{
+	synchronize_rcu();
+	pr_info("handler %s removed\n", h->name);
+	module_put(h->owner);
+}
+
+void kfp_unregister_handler(u32 reason, struct kfp_handler *h)
+{
+	mutex_lock(&kfp_table_lock);
+	if (reason >= KFP_NR_EXITS || kfp_slots[reason].handler != h ||
+	    kfp_slots[reason].builtin) {
+		mutex_unlock(&kfp_table_lock);
+		WARN(1, "kvm_fastpath: handler %s is not installed for reason %u\n",
+		     h ? h->name : "(null)", reason);
+		return;
+	}
+	kfp_remove(reason);
+	mutex_unlock(&kfp_table_lock);
+	kfp_release(h);
+}
+EXPORT_SYMBOL_GPL(kfp_unregister_handler);
+
+/*
+ * Commands written to debugfs "handlers": "enable NAME", "disable NAME",
+ * "detach NAME" (an external handler).  0 or -EINVAL, with the reason in
+ * the log; nothing changes on error.
+ */
+int kfp_table_control(char *cmd)
+{
+	struct kfp_handler *detached = NULL;
+	char *verb = strsep(&cmd, " ");
+	char *name = cmd;
+	int idx, ret = 0;
+
+	if (!name || !*name || strchr(name, ' ')) {
+		pr_warn("handlers: expected \"enable|disable|detach NAME\"\n");
+		return -EINVAL;
+	}
+
+	mutex_lock(&kfp_table_lock);
+	idx = kfp_find(name);
+	if (idx < 0) {
+		pr_warn("handlers: no handler named \"%s\"\n", name);
+		ret = -EINVAL;
+	} else if (!strcmp(verb, "enable") || !strcmp(verb, "disable")) {
+		kfp_slots[idx].enabled = verb[0] == 'e';
+		kfp_publish(idx);
+	} else if (!strcmp(verb, "detach")) {
+		if (kfp_slots[idx].builtin) {
+			pr_warn("handlers: %s is built in; disable it instead\n", name);
+			ret = -EINVAL;
+		} else {
+			detached = kfp_remove(idx);
+		}
+	} else {
+		pr_warn("handlers: unknown command \"%s\"\n", verb);
+		ret = -EINVAL;
+	}
+	mutex_unlock(&kfp_table_lock);
+
+	if (detached)
+		kfp_release(detached);
+	return ret;
+}
+
+void kfp_table_show(struct seq_file *m)
+{
+	u32 i;
+
+	seq_puts(m, "# index reason handler state owner\n");
+	mutex_lock(&kfp_table_lock);
+	for (i = 0; i < KFP_NR_EXITS; i++) {
+		const struct kfp_slot *slot = &kfp_slots[i];
+		const char *reason = kfp_vendor->exit_name(i);
+
+		if (!slot->handler)
+			continue;
+		seq_printf(m, "%u %s %s %s %s\n", i, reason ?: "UNNAMED",
+			   slot->handler->name,
+			   slot->enabled ? "enabled" : "disabled",
+			   slot->builtin ? "builtin" : module_name(slot->handler->owner));
+	}
+	mutex_unlock(&kfp_table_lock);
+}
+
+/* Install the built-in handlers; enable those named in @enable. */
+int kfp_table_init(const struct kfp_vendor *vendor, const char *enable)
+{
+	static const struct {
+		enum kfp_exit_kind kind;
+		struct kfp_handler *handler;
+	} builtins[] = {
+		{ KFP_EXIT_IO,		&kfp_io_handler },
+		{ KFP_EXIT_CPUID,	&kfp_cpuid_handler },
+		{ KFP_EXIT_HLT,		&kfp_hlt_handler },
+		{ KFP_EXIT_NPF,		&kfp_ept_handler },
+	};
+	char *list, *cur, *name;
+	unsigned int i;
+	int idx, ret = 0;
+
+	kfp_vendor = vendor;
+	for (i = 0; i < ARRAY_SIZE(builtins); i++) {
+		idx = vendor->index[builtins[i].kind];
+		kfp_slots[idx] = (struct kfp_slot){
+			.handler = builtins[i].handler,
+			.builtin = true,
+		};
+	}
+
+	list = kstrdup(enable ?: "", GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	mutex_lock(&kfp_table_lock);
+	for (cur = list; (name = strsep(&cur, ",")) != NULL;) {
+		if (!*name)
+			continue;
+		idx = kfp_find(name);
+		if (idx < 0) {
+			pr_err("enable=: no built-in handler named \"%s\" (io, cpuid, hlt, ept)\n",
+			       name);
+			ret = -EINVAL;
+			break;
+		}
+		kfp_slots[idx].enabled = true;
+	}
+	for (i = 0; !ret && i < KFP_NR_EXITS; i++)
+		kfp_publish(i);
+	mutex_unlock(&kfp_table_lock);
+	kfree(list);
+	return ret;
+}
+
+/* Runs after the hook is gone: nothing dispatches any more. */
+void kfp_table_exit(void)
+{
+	u32 i;
+
+	mutex_lock(&kfp_table_lock);
+	for (i = 0; i < KFP_NR_EXITS; i++) {
+		kfp_slots[i].enabled = false;
+		kfp_publish(i);
+	}
+	mutex_unlock(&kfp_table_lock);
+}
