@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build kvm_fastpath.ko for one kernel release, out of the source tree:
+# Build kvm_fastpath.ko (and the selftests' kfp_test_handler.ko) for one
+# kernel release, out of the source tree:
 #
 #   tools/build-module.sh RELEASE [make arguments...]
 #
@@ -16,11 +17,12 @@ kdir=/usr/src/linux-headers-$rel
 [ -d "$kdir" ] || { echo "build-module: no headers in $kdir: run 'make deps'" >&2; exit 2; }
 
 out=$top/build/$rel
-mkdir -p "$out/module"
+mkdir -p "$out/module" "$out/selftests"
 find "$out" -xtype l -delete		# sources removed since the last build
 ln -sfn "$top/Kbuild" "$out/Kbuild"
 ln -sfn "$top/include" "$out/include"
 for f in "$top"/module/*.[ch]; do
 	ln -sfn "$f" "$out/module/"
 done
+ln -sfn "$top/selftests/kfp_test_handler.c" "$out/selftests/"
 exec make -C "$kdir" M="$out" "$@" modules

@@ -105,8 +105,10 @@ for rel in "${rels[@]}"; do
 	start=$SECONDS
 	tools/emu/run.sh --vendor vmx --kernel "$rel" --timeout 1500 \
 		selftests/run_in_vm.sh "build/$rel/kvm_fastpath.ko" \
+		"build/$rel/selftests/kfp_test_handler.ko" \
 		tools/kfp-run/kfp-run selftests/exit_dispatch_test \
-		selftests/module_test.sh selftests/ktap.sh >"$log" 2>&1
+		selftests/fastpath_test.sh selftests/module_test.sh \
+		selftests/ktap.sh >"$log" 2>&1
 	rc=$?
 	echo "   ($rel: ${rc} after $((SECONDS - start))s)"
 	ktap "vmx $rel:" "$log"

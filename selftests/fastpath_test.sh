@@ -1,0 +1,174 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The fast-path handlers, in the emulated machine with kvm_fastpath loaded
+# (after "module_test.sh load"): for each handler, exact fast and stock
+# counts with it on, off and switched at runtime; what the guest sees;
+# pass-through cases; invalid configuration; a registered handler.
+cd "$(dirname "$0")" || exit 1
+. ./ktap.sh
+D=/sys/kernel/debug/kvm_fastpath
+run=./kfp-run
+[ -x "$run" ] || run=../tools/kfp-run/kfp-run
+out=/tmp/kfp-fastpath.$$
+
+ktap_plan 21
+if [ ! -w $D/rules ]; then
+	i=0
+	while [ $i -lt 21 ]; do
+		ktap_skip "fastpath" "kvm_fastpath not loaded (no $D/rules)"
+		i=$((i + 1))
+	done
+	ktap_finish
+fi
+
+# col REASON COLUMN: a counter from the exits file (COLUMN: exits fast stock l2).
+col() {
+	awk -v r="$1" -v c="$2" '
+		/^# index/ { for (i = 2; i <= NF; i++) idx[$i] = i - 1; next }
+		$2 == r { print $idx[c]; found = 1 }
+		END { if (!found) print "missing" }' $D/exits
+}
+
+# hits ID: the hit count of rule ID.
+hits() {
+	awk -v id="$1" '$1 == id { for (i = 3; i <= NF; i++) if ($i ~ /^hits=/) print substr($i, 6) }' $D/rules
+}
+
+# guest ARGS...: reset the counters, run kfp-run.  Its own exit check
+# expects every exit in userspace, so only a guest error fails here.
+guest() {
+	echo reset >$D/exits
+	"$run" "$@" >$out 2>&1
+	if grep -qE 'guest reported status|unexpected|cannot|error' $out; then
+		ktap_diag "kfp-run $*:"
+		sed 's/^/# /' $out
+		return 1
+	fi
+	return 0
+}
+
+# mmio_stock: MMIO accesses KVM handled (first EPT violation, then misconfigs).
+mmio_stock() {
+	echo $(($(col EPT_VIOLATION stock) + $(col EPT_MISCONFIG stock)))
+}
+
+# expect_mmio DESC N: KVM (so userspace) saw exactly N MMIO accesses,
+# beyond the guest's first touch of its own pages ($touch, measured below).
+expect_mmio() {
+	got=$(($(mmio_stock) - touch))
+	ktap_diag "MMIO exits handled by KVM: expected $2 got $got"
+	if [ "$got" = "$2" ]; then ktap_ok "$1"; else ktap_fail "$1"; fi
+}
+
+# expect DESC REASON "FAST STOCK": check the reason's split after guest().
+expect() {
+	got="$(col "$2" fast) $(col "$2" stock)"
+	ktap_diag "$2 fast/stock: expected $3 got $got"
+	if [ "$got" = "$3" ]; then ktap_ok "$1"; else ktap_fail "$1"; fi
+}
+
+# add RULE: add a rule and print its id (the last line of the rules file).
+add() {
+	echo "$*" >$D/rules && tail -n 1 $D/rules | cut -d' ' -f1
+}
+
+echo clear >$D/rules
+for h in io cpuid hlt ept; do echo "disable $h" >$D/handlers; done
+
+# --- invalid configuration changes nothing
+before=$(cat $D/rules)
+bad=0
+for cmd in "io ports=0x510 dir=out size=1" \
+	   "io ports=0x510 dir=in size=1 action=sink" \
+	   "io ports=0x0ff0-0x1010 dir=out size=1 action=sink" \
+	   "io ports=0x20-0x10 dir=out size=1 action=sink" \
+	   "io ports=0x510 dir=out size=3 action=sink" \
+	   "cpuid leaf=0x40000000" \
+	   "doorbell gpa=0xfee00000 len=0x1000" \
+	   "doorbell gpa=0xd0000 len=0" \
+	   "del 999" "frobnicate"; do
+	if echo "$cmd" >$D/rules 2>/dev/null; then
+		ktap_diag "accepted: $cmd"
+		bad=1
+	fi
+done
+[ "$(cat $D/rules)" = "$before" ] || bad=1
+if [ $bad -eq 0 ]; then ktap_ok "invalid rules are refused and change nothing"; else ktap_fail "invalid rules are refused and change nothing"; fi
+if echo "enable nosuch" >$D/handlers 2>/dev/null || echo "detach io" >$D/handlers 2>/dev/null; then
+	ktap_fail "invalid handler commands are refused"
+else
+	ktap_ok "invalid handler commands are refused"
+fi
+ktap_check "the ucall port refusal is logged" sh -c "dmesg | grep -q 'port 0x1000 is KVM selftests'"
+
+# --- IO
+sink=$(add io ports=0x510 dir=out size=1 action=sink)
+guest --out 300 --in 20
+expect "io off: OUT and IN go to stock" IO_INSTRUCTION "0 322"
+echo "enable io" >$D/handlers
+guest --out 300 --in 20
+expect "io on: sink takes exactly the OUTs" IO_INSTRUCTION "300 22"
+[ "$(hits "$sink")" = 300 ] && ktap_ok "sink rule counts its hits" || ktap_fail "sink rule counts its hits"
+const=$(add io ports=0x510 dir=in size=1 action=const value=0xa5)
+if guest --out 100 --in 50; then ktap_ok "const IN returns the configured value (guest checks 0xa5)"; else ktap_fail "const IN returns the configured value (guest checks 0xa5)"; fi
+expect "io on: sink and const take OUT and IN" IO_INSTRUCTION "150 2"
+echo "del $const" >$D/rules
+add io ports=0x510 dir=in size=1 action=const value=0x5a >/dev/null
+guest --in 5
+if grep -q 'guest reported status' $out; then ktap_ok "a wrong const value reaches the guest"; else ktap_fail "a wrong const value reaches the guest"; fi
+echo "disable io" >$D/handlers
+guest --out 100 --in 10
+expect "io switched off at runtime: back to stock" IO_INSTRUCTION "0 112"
+
+# --- CPUID
+guest --cpuid 200
+expect "cpuid off: stock" CPUID "0 200"
+echo "enable cpuid" >$D/handlers
+guest --cpuid 200
+expect "cpuid on: all in the fast path" CPUID "200 0"
+echo "disable cpuid" >$D/handlers
+
+# --- EPT doorbell
+# A new VM's first touch of each of its pages is an EPT violation too.
+guest
+touch=$(mmio_stock)
+ktap_diag "EPT violations of an empty guest run: $touch"
+door=$(add doorbell gpa=0xd0000 len=0x1000)
+guest --mmio 40
+expect_mmio "ept off: MMIO writes go to KVM and userspace" 40
+echo "enable ept" >$D/handlers
+guest --mmio 40
+expect "ept on: doorbell writes in the fast path" EPT_VIOLATION "40 $touch"
+[ "$(hits "$door")" = 40 ] && ktap_ok "doorbell rule counts its hits" || ktap_fail "doorbell rule counts its hits"
+expect_mmio "ept on: no MMIO write reaches KVM" 0
+echo "del $door" >$D/rules
+guest --mmio 10
+expect_mmio "doorbell removed: MMIO goes to KVM again" 10
+echo "disable ept" >$D/handlers
+
+# --- HLT without an in-kernel APIC: userspace's
+echo "enable hlt" >$D/handlers
+guest --hlt 20
+expect "hlt without in-kernel APIC: passes to stock" HLT "0 20"
+echo "disable hlt" >$D/handlers
+
+# --- a handler registered by another module
+if insmod ./kfp_test_handler.ko; then
+	ktap_check "registered handler is listed" grep -q 'test_vmcall enabled kfp_test_handler' $D/handlers
+	if rmmod kfp_test_handler 2>/dev/null; then
+		ktap_fail "its module cannot unload while installed"
+	else
+		ktap_ok "its module cannot unload while installed"
+	fi
+	echo "detach test_vmcall" >$D/handlers
+	ktap_check "after detach its module unloads" rmmod kfp_test_handler
+else
+	ktap_fail "registered handler is listed"
+	ktap_fail "its module cannot unload while installed"
+	ktap_fail "after detach its module unloads"
+fi
+
+echo clear >$D/rules
+rm -f $out
+ktap_finish
