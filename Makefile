@@ -3,7 +3,7 @@
 # kvm-fastpath top level.  The module itself is built by kbuild (Kbuild);
 # this file wraps it and the userspace parts.
 #
-#   make              module for KDIR, kfp-run, selftests
+#   make              module for KDIR, kfp-run, kfp-stat, selftests
 #   make KDIR=DIR     the same against any kernel headers tree
 #   make deps         install everything needed (Debian packages)
 #   make check        all checks: W=1, sparse, checkpatch, host tests,
@@ -22,6 +22,7 @@ module:
 
 tools:
 	$(MAKE) -C tools/kfp-run
+	$(MAKE) -C tools/kfp-stat
 
 selftests: tools
 	$(MAKE) -C selftests
@@ -41,6 +42,7 @@ demo: tools
 clean:
 	@test ! -d $(KDIR) || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/kfp-run clean
+	$(MAKE) -C tools/kfp-stat clean
 	$(MAKE) -C selftests clean
 	rm -rf build
 

@@ -3,7 +3,9 @@
  * exit_dispatch_test: run the real-mode test guest and check the VM exits
  * it causes, both as seen by userspace (KVM_EXIT_*) and as counted by the
  * kvm_fastpath module per VMX basic exit reason in
- * /sys/kernel/debug/kvm_fastpath/exits.
+ * /sys/kernel/debug/kvm_fastpath/exits.  That file's columns are found by
+ * the names in its header line (Documentation/debugfs.rst), so columns
+ * can be added without breaking this test.
  *
  * The module counters are system wide: nothing else may run VMs while
  * this test runs.
@@ -29,24 +31,103 @@
 
 #define KFP_TEST_PLAN		9
 #define KFP_MAX_ROWS		128	/* the module's table size */
+#define KFP_MAX_COLS		32
 #define KFP_MAX_SCALE		200000	/* keeps every count <= 10^7 */
 
-/* One read of the module's exits file. */
+/* The columns this test reads, by header name; the rest are skipped. */
+enum kfp_col {
+	KFP_COL_INDEX, KFP_COL_NAME, KFP_COL_EXITS, KFP_COL_FAST,
+	KFP_COL_STOCK, KFP_COL_L2, KFP_NR_COLS,
+};
+
+static const char * const kfp_col_names[KFP_NR_COLS] = {
+	[KFP_COL_INDEX] = "index",
+	[KFP_COL_NAME]  = "name",
+	[KFP_COL_EXITS] = "exits",
+	[KFP_COL_FAST]  = "fast",
+	[KFP_COL_STOCK] = "stock",
+	[KFP_COL_L2]    = "l2",
+};
+
+/* One read of the module's exits file; absent columns read as 0. */
 struct kfp_snapshot {
 	unsigned int nr;
 	struct {
 		unsigned int index;
 		char name[40];
-		unsigned long long exits;
-		unsigned long long l2_exits;
+		unsigned long long val[KFP_NR_COLS];	/* numeric columns */
 	} row[KFP_MAX_ROWS];
 	unsigned long long unindexed;
 };
 
+/*
+ * The header line, "# index name exits ...": where each column we know
+ * is (-1 if absent) and how many there are.  0 or -EINVAL.
+ */
+static int kfp_parse_header(char *line, int pos[KFP_NR_COLS],
+			    unsigned int *ncols)
+{
+	char *tok, *save = NULL;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < KFP_NR_COLS; i++)
+		pos[i] = -1;
+	if (line[0] != '#')
+		return -EINVAL;
+	for (tok = strtok_r(line + 1, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save), n++) {
+		for (i = 0; i < KFP_NR_COLS; i++) {
+			if (!strcmp(tok, kfp_col_names[i]))
+				pos[i] = n;
+		}
+		/* The name before the fast path counts existed. */
+		if (!strcmp(tok, "l2_exits"))
+			pos[KFP_COL_L2] = n;
+	}
+	*ncols = n;
+	return pos[KFP_COL_NAME] >= 0 && pos[KFP_COL_EXITS] >= 0 ? 0 : -EINVAL;
+}
+
+/* One data line into row @r of @s; 0 or -EINVAL. */
+static int kfp_parse_row(char *line, const int pos[KFP_NR_COLS],
+			 unsigned int ncols, struct kfp_snapshot *s,
+			 unsigned int r)
+{
+	char *tok[KFP_MAX_COLS], *save = NULL, *end;
+	unsigned int i, n = 0;
+
+	tok[0] = strtok_r(line, " \t\n", &save);
+	while (tok[n]) {
+		if (++n == KFP_MAX_COLS)
+			return -EINVAL;
+		tok[n] = strtok_r(NULL, " \t\n", &save);
+	}
+	if (n != ncols)
+		return -EINVAL;
+	for (i = 0; i < KFP_NR_COLS; i++) {
+		if (pos[i] < 0)
+			continue;
+		if (i == KFP_COL_NAME) {
+			snprintf(s->row[r].name, sizeof(s->row[r].name), "%s",
+				 tok[pos[i]]);
+			continue;
+		}
+		errno = 0;
+		s->row[r].val[i] = strtoull(tok[pos[i]], &end, 10);
+		if (*end || errno || tok[pos[i]][0] == '-')
+			return -EINVAL;
+	}
+	s->row[r].index = s->row[r].val[KFP_COL_INDEX];
+	return 0;
+}
+
 /* Read and parse KFP_EXITS_PATH; 0 or -errno with a diagnostic printed. */
 static int kfp_snapshot_read(struct kfp_snapshot *s)
 {
-	char line[256];
+	char line[512], copy[512];
+	int pos[KFP_NR_COLS];
+	unsigned int ncols = 0;
+	bool header = false;
 	FILE *f;
 	int ret = 0;
 
@@ -58,6 +139,18 @@ static int kfp_snapshot_read(struct kfp_snapshot *s)
 		return ret;
 	}
 	while (fgets(line, sizeof(line), f)) {
+		snprintf(copy, sizeof(copy), "%.*s", (int)strcspn(line, "\n"),
+			 line);
+		if (!header) {
+			ret = kfp_parse_header(line, pos, &ncols);
+			if (ret) {
+				ktap_print_msg("%s: bad header '%s'",
+					       KFP_EXITS_PATH, copy);
+				break;
+			}
+			header = true;
+			continue;
+		}
 		if (line[0] == '#') {
 			unsigned long long n;
 
@@ -73,15 +166,17 @@ static int kfp_snapshot_read(struct kfp_snapshot *s)
 			ret = -E2BIG;
 			break;
 		}
-		if (sscanf(line, "%u %39s %llu %llu", &s->row[s->nr].index,
-			   s->row[s->nr].name, &s->row[s->nr].exits,
-			   &s->row[s->nr].l2_exits) != 4) {
-			ktap_print_msg("%s: cannot parse '%.*s'", KFP_EXITS_PATH,
-				       (int)strcspn(line, "\n"), line);
-			ret = -EINVAL;
+		ret = kfp_parse_row(line, pos, ncols, s, s->nr);
+		if (ret) {
+			ktap_print_msg("%s: cannot parse '%s'", KFP_EXITS_PATH,
+				       copy);
 			break;
 		}
 		s->nr++;
+	}
+	if (!ret && !header) {
+		ret = -EINVAL;
+		ktap_print_msg("%s: empty", KFP_EXITS_PATH);
 	}
 	if (!ret && ferror(f)) {
 		ret = -EIO;
@@ -99,7 +194,7 @@ static bool kfp_snapshot_get(const struct kfp_snapshot *s, const char *name,
 
 	for (i = 0; i < s->nr; i++) {
 		if (!strcmp(s->row[i].name, name)) {
-			*exits = s->row[i].exits;
+			*exits = s->row[i].val[KFP_COL_EXITS];
 			return true;
 		}
 	}
@@ -157,52 +252,73 @@ static bool kfp_check(const char *what, unsigned long long expected,
 	return expected == got;
 }
 
+/* kfp_check() for whole tables: says something only when they differ. */
+static bool kfp_same(const char *what, unsigned long long expected,
+		     unsigned long long got)
+{
+	return expected == got || kfp_check(what, expected, got);
+}
+
+/* Userspace's view of vCPU 0's run against the guest's parameters. */
+static bool kfp_check_launcher(const struct kfp_guest_params *p,
+			       const struct kfp_vcpu *v)
+{
+	bool ok = true;
+	unsigned int i;
+
+	ok &= kfp_check("KVM_EXIT_IO", (unsigned long long)p->n_out + p->n_in + 2,
+			v->exits[KVM_EXIT_IO].count);
+	ok &= kfp_check("KVM_EXIT_IO out to work port", p->n_out,
+			v->io.work_out);
+	ok &= kfp_check("KVM_EXIT_IO in from work port", p->n_in,
+			v->io.work_in);
+	ok &= kfp_check("KVM_EXIT_IO mark", 1, v->io.mark);
+	ok &= kfp_check("KVM_EXIT_IO done", 1, v->io.done);
+	ok &= kfp_check("KVM_EXIT_HLT", p->n_hlt, v->exits[KVM_EXIT_HLT].count);
+	ok &= kfp_check("KVM_EXIT_MMIO", p->n_mmio,
+			v->exits[KVM_EXIT_MMIO].count);
+	for (i = 0; i < KFP_VM_NR_EXITS; i++) {
+		if (i != KVM_EXIT_IO && i != KVM_EXIT_HLT &&
+		    i != KVM_EXIT_MMIO)
+			ok &= kfp_same(kfp_exit_name(i), 0, v->exits[i].count);
+	}
+	return ok;
+}
+
 static void test_launcher(const struct kfp_guest_params *p)
 {
 	const char *desc = "launcher: userspace sees exactly the expected exits";
+	struct kfp_vm_config cfg;
 	struct kfp_vm vm;
-	bool ok = true;
-	unsigned int i;
+	bool ok;
 	int ret;
 
-	ret = kfp_vm_create(&vm, p);
+	kfp_vm_config_builtin(&cfg, KFP_MODE_REAL, p);
+	ret = kfp_vm_create(&vm, &cfg);
 	if (!ret)
 		ret = kfp_vm_run(&vm);
-	kfp_vm_destroy(&vm);
 	if (kfp_kvm_unusable(ret)) {
 		ktap_test_skip(vm.err, "%s", desc);
+		kfp_vm_destroy(&vm);
 		return;
 	}
 	if (ret) {
 		ktap_print_msg("%s", vm.err);
 		ktap_test_fail("%s", desc);
+		kfp_vm_destroy(&vm);
 		return;
 	}
-
-	ok &= kfp_check("KVM_EXIT_IO", (unsigned long long)p->n_out + p->n_in + 2,
-			vm.exits[KVM_EXIT_IO]);
-	ok &= kfp_check("KVM_EXIT_IO out to work port", p->n_out,
-			vm.io.work_out);
-	ok &= kfp_check("KVM_EXIT_IO in from work port", p->n_in,
-			vm.io.work_in);
-	ok &= kfp_check("KVM_EXIT_IO mark", 1, vm.io.mark);
-	ok &= kfp_check("KVM_EXIT_IO done", 1, vm.io.done);
-	ok &= kfp_check("KVM_EXIT_HLT", p->n_hlt, vm.exits[KVM_EXIT_HLT]);
-	ok &= kfp_check("KVM_EXIT_MMIO", p->n_mmio, vm.exits[KVM_EXIT_MMIO]);
-	for (i = 0; i < KFP_VM_NR_EXITS; i++) {
-		if (i != KVM_EXIT_IO && i != KVM_EXIT_HLT &&
-		    i != KVM_EXIT_MMIO)
-			ok &= kfp_check(kfp_exit_name(i), 0, vm.exits[i]);
-	}
+	ok = kfp_check_launcher(p, &vm.vcpus[0]);
+	kfp_vm_destroy(&vm);
 	ktap_test_result(ok, "%s", desc);
 }
 
 /* Module counters at KFP_PORT_MARK, taken from inside the run loop. */
-static int kfp_on_mark(struct kfp_vm *vm, void *arg)
+static int kfp_on_mark(struct kfp_vcpu *vcpu, void *arg)
 {
 	if (!kfp_snapshot_read(arg))
 		return 0;
-	snprintf(vm->err, sizeof(vm->err),
+	snprintf(vcpu->err, sizeof(vcpu->err),
 		 "reading module counters at mark failed");
 	return -EIO;	/* not -ENOENT: that would read as "no KVM" */
 }
@@ -247,16 +363,17 @@ static int kfp_run_measured(const struct kfp_guest_params *p,
 			    struct kfp_snapshot *before,
 			    struct kfp_snapshot *after, const char **skip)
 {
+	struct kfp_vm_config cfg;
 	struct kfp_vm vm;
 	int ret;
 
-	ret = kfp_vm_create(&vm, p);
-	if (!ret) {
-		vm.on_mark = kfp_on_mark;
-		vm.on_mark_arg = before;
+	kfp_vm_config_builtin(&cfg, KFP_MODE_REAL, p);
+	cfg.on_mark = kfp_on_mark;
+	cfg.on_mark_arg = before;
+	ret = kfp_vm_create(&vm, &cfg);
+	if (!ret)
 		ret = kfp_vm_run(&vm);
-	}
-	if (!ret && vm.io.mark != 1) {
+	if (!ret && vm.vcpus[0].io.mark != 1) {
 		snprintf(vm.err, sizeof(vm.err), "guest never reached the mark");
 		ret = -EPROTO;
 	}
@@ -333,16 +450,15 @@ static void test_module_deltas(const struct kfp_guest_params *p)
 static bool kfp_snapshot_equal(const struct kfp_snapshot *a,
 			       const struct kfp_snapshot *b)
 {
-	unsigned int i;
+	unsigned int i, j;
 	bool ok = true;
 
 	ok &= kfp_check("number of rows", a->nr, b->nr);
 	ok &= kfp_check("unindexed", a->unindexed, b->unindexed);
 	for (i = 0; ok && i < a->nr; i++) {
-		ok &= kfp_check(a->row[i].name, a->row[i].exits,
-				b->row[i].exits);
-		ok &= kfp_check(a->row[i].name, a->row[i].l2_exits,
-				b->row[i].l2_exits);
+		for (j = KFP_COL_EXITS; j < KFP_NR_COLS; j++)
+			ok &= kfp_same(a->row[i].name, a->row[i].val[j],
+				       b->row[i].val[j]);
 	}
 	return ok;
 }
@@ -378,7 +494,7 @@ static void test_reset(void)
 {
 	const char *desc = "module: writing \"reset\" zeroes all counters";
 	static struct kfp_snapshot s;
-	unsigned int i;
+	unsigned int i, j;
 	bool ok = true;
 	int ret;
 
@@ -397,8 +513,8 @@ static void test_reset(void)
 		return;
 	}
 	for (i = 0; i < s.nr; i++) {
-		ok &= kfp_check(s.row[i].name, 0, s.row[i].exits);
-		ok &= kfp_check(s.row[i].name, 0, s.row[i].l2_exits);
+		for (j = KFP_COL_EXITS; j < KFP_NR_COLS; j++)
+			ok &= kfp_same(s.row[i].name, 0, s.row[i].val[j]);
 	}
 	ok &= kfp_check("unindexed", 0, s.unindexed);
 	ktap_test_result(ok, "%s", desc);

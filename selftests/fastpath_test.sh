@@ -12,10 +12,10 @@ run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 out=/tmp/kfp-fastpath.$$
 
-ktap_plan 21
+ktap_plan 28
 if [ ! -w $D/rules ]; then
 	i=0
-	while [ $i -lt 21 ]; do
+	while [ $i -lt 28 ]; do
 		ktap_skip "fastpath" "kvm_fastpath not loaded (no $D/rules)"
 		i=$((i + 1))
 	done
@@ -117,6 +117,17 @@ echo "del $const" >$D/rules
 add io ports=0x510 dir=in size=1 action=const value=0x5a >/dev/null
 guest --in 5
 if grep -q 'guest reported status' $out; then ktap_ok "a wrong const value reaches the guest"; else ktap_fail "a wrong const value reaches the guest"; fi
+echo clear >$D/rules
+echo clear >$D/capture
+add io ports=0x510 dir=out size=1 action=capture >/dev/null
+guest --out 100
+expect "capture takes the OUTs" IO_INSTRUCTION "100 2"
+ktap_check "the capture buffer holds exactly those bytes" grep -q '^# vm pid=[0-9]* bytes=100$' $D/capture
+# The buffer holds 4096 bytes per VM; what does not fit goes the stock way.
+echo clear >$D/capture
+guest --out 5000
+expect "a full capture buffer passes the rest to stock" IO_INSTRUCTION "4096 906"
+echo clear >$D/capture
 echo "disable io" >$D/handlers
 guest --out 100 --in 10
 expect "io switched off at runtime: back to stock" IO_INSTRUCTION "0 112"
@@ -152,6 +163,29 @@ echo "enable hlt" >$D/handlers
 guest --hlt 20
 expect "hlt without in-kernel APIC: passes to stock" HLT "0 20"
 echo "disable hlt" >$D/handlers
+
+# --- the same handlers under a 64-bit guest with paging
+echo clear >$D/rules
+add io ports=0x510 dir=out size=1 action=sink >/dev/null
+add io ports=0x510 dir=in size=1 action=const value=0xa5 >/dev/null
+for h in io cpuid; do echo "enable $h" >$D/handlers; done
+if guest --mode long --out 200 --in 30; then
+	expect "long mode: sink and const take OUT and IN (guest checks the value)" IO_INSTRUCTION "230 2"
+else
+	ktap_fail "long mode: sink and const take OUT and IN (guest checks the value)"
+fi
+guest --mode long --cpuid 150
+expect "long mode: cpuid in the fast path" CPUID "150 0"
+echo "disable cpuid" >$D/handlers
+echo "disable io" >$D/handlers
+guest --mode long
+touch=$(mmio_stock)
+add doorbell gpa=0xd0000 len=0x1000 >/dev/null
+echo "enable ept" >$D/handlers
+guest --mode long --mmio 60
+expect "long mode: doorbell writes in the fast path" EPT_VIOLATION "60 $touch"
+expect_mmio "long mode: no doorbell write reaches KVM" 0
+echo "disable ept" >$D/handlers
 
 # --- a handler registered by another module
 if insmod ./kfp_test_handler.ko; then

@@ -7,5 +7,7 @@ rc=0
 ./module_test.sh load ./kvm_fastpath.ko || rc=1
 ./exit_dispatch_test || rc=1
 ./fastpath_test.sh || rc=1
+./kfp_stat_test.sh || rc=1
+./kfp_run_test.sh || rc=1
 ./module_test.sh unload || rc=1
 exit $rc

@@ -98,6 +98,8 @@ selftests/exit_dispatch_test >"$logs/host-exit_dispatch.log" 2>&1
 ktap "host exit_dispatch_test:" "$logs/host-exit_dispatch.log"
 selftests/kfp_run_test.sh >"$logs/host-kfp_run.log" 2>&1
 ktap "host kfp_run_test:" "$logs/host-kfp_run.log"
+selftests/kfp_stat_test.sh >"$logs/host-kfp_stat.log" 2>&1
+ktap "host kfp_stat_test:" "$logs/host-kfp_stat.log"
 
 echo "== selftests in the emulated VMX machine (Bochs)"
 for rel in "${rels[@]}"; do
@@ -106,9 +108,10 @@ for rel in "${rels[@]}"; do
 	tools/emu/run.sh --vendor vmx --kernel "$rel" --timeout 1500 \
 		selftests/run_in_vm.sh "build/$rel/kvm_fastpath.ko" \
 		"build/$rel/selftests/kfp_test_handler.ko" \
-		tools/kfp-run/kfp-run selftests/exit_dispatch_test \
-		selftests/fastpath_test.sh selftests/module_test.sh \
-		selftests/ktap.sh >"$log" 2>&1
+		tools/kfp-run/kfp-run tools/kfp-stat/kfp-stat \
+		selftests/exit_dispatch_test selftests/fastpath_test.sh \
+		selftests/kfp_stat_test.sh selftests/kfp_run_test.sh \
+		selftests/module_test.sh selftests/ktap.sh >"$log" 2>&1
 	rc=$?
 	echo "   ($rel: ${rc} after $((SECONDS - start))s)"
 	ktap "vmx $rel:" "$log"

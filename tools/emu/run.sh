@@ -161,7 +161,7 @@ tailer=$!
 verdict() {
 	if grep -q '^kfp-emu: exit [0-9]*' "$work/serial.log"; then
 		echo done
-	elif grep -qE 'Kernel panic|BUG: |general protection fault' "$work/serial.log"; then
+	elif grep -qE '(^|\] )(Kernel panic|BUG: |general protection fault)' "$work/serial.log"; then
 		echo crash
 	fi
 }

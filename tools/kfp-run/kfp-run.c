@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kfp-run: run the real-mode test guest once and check that userspace saw
- * exactly the VM exits the guest was asked to cause.
+ * kfp-run: run a test guest under KVM and report the VM exits it made.
  *
- * CPUID is handled by KVM in the kernel, so it never reaches userspace;
- * it is here to generate exits for the kvm_fastpath module to count.
+ * With a built-in workload, every vCPU runs the test guest in the chosen
+ * mode, making an exact number of exits of each kind, and kfp-run checks
+ * that userspace saw exactly the exits it should, vCPU by vCPU.  CPUID
+ * and WRMSR are completed by KVM in the kernel, so they never reach
+ * userspace; they are there for the kvm_fastpath module to count.  With
+ * --guest, a user-supplied flat binary runs instead and kfp-run only
+ * reports what it saw.  Documentation/usage.rst describes it all.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,22 +16,116 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdnoreturn.h>
+#include <string.h>
 
 #include "vm.h"
 
 #define KFP_RUN_MAX_COUNT	10000000UL
+#define KFP_RUN_DEFAULT_COUNT	1000UL
+#define KFP_RUN_MAX_TIMEOUT	86400UL
+
+/* The kinds of exit a workload makes, in the guest's order. */
+enum kfp_kind {
+	KFP_OUT, KFP_IN, KFP_CPUID, KFP_HLT, KFP_MMIO, KFP_MSR, KFP_NR_KINDS,
+};
+
+static const struct {
+	const char *name;	/* --NAME N, and the guest view */
+	const char *workload;	/* WORKLOAD */
+	const char *what;
+} kfp_kinds[KFP_NR_KINDS] = {
+	[KFP_OUT]   = { "out",   "io-out", "OUT to the work port (or --port)" },
+	[KFP_IN]    = { "in",    "io-in",  "IN from the work port" },
+	[KFP_CPUID] = { "cpuid", "cpuid",  "CPUID leaf 0 (KVM completes it)" },
+	[KFP_HLT]   = { "hlt",   "hlt",    "HLT with interrupts off" },
+	[KFP_MMIO]  = { "mmio",  "mmio",   "byte write to GPA 0xd0000, no memslot" },
+	[KFP_MSR]   = { "msr",   "msr",    "WRMSR IA32_PAT (KVM completes it)" },
+};
+
+struct kfp_opts {
+	enum kfp_mode mode;
+	unsigned long count[KFP_NR_KINDS];
+	bool counts_given;		/* any --out/--in/... */
+	const char *workload;
+	unsigned int nr_vcpus;
+	bool irqchip;
+	unsigned int port;
+	bool port_given;
+	const char *guest_file;
+	unsigned long long load;
+	bool load_given;
+	unsigned int timeout_s;
+	bool json;
+	bool quiet;
+};
+
+/* What one vCPU, or all of them, should see and what they saw. */
+struct kfp_tally {
+	struct kfp_exit_stat exits[KFP_VM_NR_EXITS];
+	unsigned long expected[KFP_VM_NR_EXITS];
+	struct kfp_vm_io io;
+	struct kfp_vm_io io_expected;
+	unsigned long long ticks[KFP_NR_KINDS];
+	unsigned long done_count[KFP_NR_KINDS];	/* exits the guest made */
+	unsigned long wakes_sent;	/* signals to wake a HLT (irqchip) */
+	unsigned long wakeups;		/* HLTs they ended */
+	unsigned long wakeups_expected;
+	bool ok;
+};
 
 static const char *prog = "kfp-run";
-static int quiet;
 
 static void print_usage(FILE *f)
 {
+	unsigned int i;
+
 	fprintf(f,
-		"usage: %s [--out N] [--in N] [--cpuid N] [--hlt N] [--mmio N] [-q|--quiet] [-h|--help]\n"
-		"Run a real-mode KVM guest doing N of each operation and check the exits\n"
-		"userspace sees: IO = out + in + 2, HLT = hlt, MMIO = mmio, nothing else.\n"
-		"Counts are 0 to %lu, default 0.\n",
-		prog, KFP_RUN_MAX_COUNT);
+		"usage: %s [options] [WORKLOAD [COUNT]]\n"
+		"       %s [options] --out N --in N --cpuid N --hlt N --mmio N --msr N\n"
+		"       %s [options] --guest FILE [--load-addr ADDR]\n"
+		"\n"
+		"Run a KVM guest and report the VM exits userspace saw.  A built-in\n"
+		"WORKLOAD makes exactly COUNT exits of one kind on every vCPU (default\n"
+		"%lu, at most %lu), and kfp-run checks that userspace saw exactly the\n"
+		"exits it should.  With no workload and no counts the guest only warms\n"
+		"up and reports (2 KVM_EXIT_IO per vCPU).\n"
+		"\n"
+		"Workloads:\n",
+		prog, prog, prog, KFP_RUN_DEFAULT_COUNT, KFP_RUN_MAX_COUNT);
+	for (i = 0; i < KFP_NR_KINDS; i++)
+		fprintf(f, "  %-8s %s\n", kfp_kinds[i].workload,
+			kfp_kinds[i].what);
+	fprintf(f,
+		"  %-8s COUNT of each of the above\n"
+		"\n"
+		"Options:\n"
+		"  -m, --mode MODE     real (default), prot (32-bit flat) or long (64-bit,\n"
+		"                      identity-mapped); the launcher builds the GDT and\n"
+		"                      page tables\n"
+		"  --out N, --in N, --cpuid N, --hlt N, --mmio N, --msr N\n"
+		"                      exits of each kind per vCPU, instead of a WORKLOAD\n"
+		"  -n, --vcpus N       N vCPUs (1 to %d), one thread each, all running\n"
+		"                      the workload; results per vCPU and in total\n"
+		"  --irqchip           create the in-kernel irqchip (KVM_CREATE_IRQCHIP):\n"
+		"                      KVM then completes HLT in the kernel, putting the\n"
+		"                      vCPU to sleep, and kfp-run wakes it with a signal\n"
+		"  --port PORT         I/O port for the io-out workload (default 0x%x);\n"
+		"                      0x20, 0x21, 0xa0, 0xa1, 0x4d0 and 0x4d1 are the\n"
+		"                      in-kernel PIC with --irqchip\n"
+		"  --guest FILE        run the flat binary FILE instead, in the chosen\n"
+		"                      mode; it ends with an OUT to port 0x%x (AL =\n"
+		"                      status); exits are reported, not checked\n"
+		"  --load-addr ADDR    where FILE is loaded and entered (default 0x%x)\n"
+		"  --timeout SEC       give up after SEC seconds (default: never)\n"
+		"  --json              print one JSON object instead of tables\n"
+		"  -q, --quiet         print nothing unless something fails\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Bytes the guest writes to port 0x%x go to stdout (stderr with --json).\n"
+		"Exit status: 0 all exits as expected, 1 a failure (no usable KVM, an\n"
+		"unexpected exit, a mismatch), 2 bad arguments.\n",
+		"mixed", KFP_MAX_VCPUS, KFP_PORT_WORK, KFP_PORT_DONE,
+		KFP_GUEST_LOAD, KFP_PORT_SERIAL);
 }
 
 /* Exit 2 with one line on stderr. */
@@ -44,142 +142,646 @@ static noreturn void usage_error(const char *fmt, ...)
 	exit(2);
 }
 
-static __u32 parse_count(const char *opt, const char *arg)
+/* A number 0..@max, decimal or 0x-prefixed hex. */
+static unsigned long long parse_number(const char *opt, const char *arg,
+				       unsigned long long max)
 {
-	unsigned long val;
+	unsigned long long val;
 	char *end;
 
 	if (arg[0] < '0' || arg[0] > '9')
-		usage_error("--%s: '%s' is not a non-negative number", opt, arg);
+		usage_error("%s: '%s' is not a non-negative number", opt, arg);
 	errno = 0;
-	val = strtoul(arg, &end, 10);
+	val = strtoull(arg, &end, 0);
 	if (*end)
-		usage_error("--%s: '%s' is not a non-negative number", opt, arg);
-	if (errno == ERANGE || val > KFP_RUN_MAX_COUNT)
-		usage_error("--%s: %s is larger than %lu", opt, arg,
-			    KFP_RUN_MAX_COUNT);
+		usage_error("%s: '%s' is not a non-negative number", opt, arg);
+	if (errno == ERANGE || val > max)
+		usage_error("%s: %s is larger than %llu", opt, arg, max);
 	return val;
 }
 
-static void parse_args(int argc, char **argv, struct kfp_guest_params *p)
+static void parse_count(struct kfp_opts *o, enum kfp_kind kind,
+			const char *arg)
 {
+	char opt[16];
+
+	snprintf(opt, sizeof(opt), "--%s", kfp_kinds[kind].name);
+	o->count[kind] = parse_number(opt, arg, KFP_RUN_MAX_COUNT);
+	o->counts_given = true;
+}
+
+static void parse_workload(struct kfp_opts *o, const char *name,
+			   const char *count_arg)
+{
+	unsigned long count = KFP_RUN_DEFAULT_COUNT;
+	unsigned int i;
+
+	if (count_arg)
+		count = parse_number("COUNT", count_arg, KFP_RUN_MAX_COUNT);
+	if (!strcmp(name, "mixed")) {
+		for (i = 0; i < KFP_NR_KINDS; i++)
+			o->count[i] = count;
+		return;
+	}
+	for (i = 0; i < KFP_NR_KINDS; i++) {
+		if (!strcmp(name, kfp_kinds[i].workload)) {
+			o->count[i] = count;
+			return;
+		}
+	}
+	usage_error("unknown workload '%s' (io-out, io-in, cpuid, hlt, mmio, msr, mixed)",
+		    name);
+}
+
+static void parse_args(int argc, char **argv, struct kfp_opts *o)
+{
+	enum {
+		OPT_IRQCHIP = 256, OPT_PORT, OPT_GUEST, OPT_LOAD, OPT_TIMEOUT,
+		OPT_JSON, OPT_COUNT,	/* OPT_COUNT + kind */
+	};
 	static const struct option opts[] = {
-		{ "out",   required_argument, NULL, 'o' },
-		{ "in",    required_argument, NULL, 'i' },
-		{ "cpuid", required_argument, NULL, 'c' },
-		{ "hlt",   required_argument, NULL, 't' },
-		{ "mmio",  required_argument, NULL, 'm' },
-		{ "quiet", no_argument,       NULL, 'q' },
-		{ "help",  no_argument,       NULL, 'h' },
-		{ NULL,    0,                 NULL, 0 },
+		{ "mode",      required_argument, NULL, 'm' },
+		{ "out",       required_argument, NULL, OPT_COUNT + KFP_OUT },
+		{ "in",        required_argument, NULL, OPT_COUNT + KFP_IN },
+		{ "cpuid",     required_argument, NULL, OPT_COUNT + KFP_CPUID },
+		{ "hlt",       required_argument, NULL, OPT_COUNT + KFP_HLT },
+		{ "mmio",      required_argument, NULL, OPT_COUNT + KFP_MMIO },
+		{ "msr",       required_argument, NULL, OPT_COUNT + KFP_MSR },
+		{ "vcpus",     required_argument, NULL, 'n' },
+		{ "irqchip",   no_argument,       NULL, OPT_IRQCHIP },
+		{ "port",      required_argument, NULL, OPT_PORT },
+		{ "guest",     required_argument, NULL, OPT_GUEST },
+		{ "load-addr", required_argument, NULL, OPT_LOAD },
+		{ "timeout",   required_argument, NULL, OPT_TIMEOUT },
+		{ "json",      no_argument,       NULL, OPT_JSON },
+		{ "quiet",     no_argument,       NULL, 'q' },
+		{ "help",      no_argument,       NULL, 'h' },
+		{ NULL,        0,                 NULL, 0 },
 	};
 	int c, idx = 0;
 
-	while ((c = getopt_long(argc, argv, "qh", opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:n:qh", opts, &idx)) != -1) {
 		switch (c) {
-		case 'o':
-			p->n_out = parse_count("out", optarg);
-			break;
-		case 'i':
-			p->n_in = parse_count("in", optarg);
-			break;
-		case 'c':
-			p->n_cpuid = parse_count("cpuid", optarg);
-			break;
-		case 't':
-			p->n_hlt = parse_count("hlt", optarg);
-			break;
 		case 'm':
-			p->n_mmio = parse_count("mmio", optarg);
+			if (kfp_mode_parse(optarg, &o->mode))
+				usage_error("--mode: '%s' is not real, prot or long",
+					    optarg);
+			break;
+		case 'n':
+			o->nr_vcpus = parse_number("--vcpus", optarg,
+						   KFP_MAX_VCPUS);
+			if (!o->nr_vcpus)
+				usage_error("--vcpus: at least 1");
+			break;
+		case OPT_IRQCHIP:
+			o->irqchip = true;
+			break;
+		case OPT_PORT:
+			o->port = parse_number("--port", optarg, 0xffff);
+			o->port_given = true;
+			break;
+		case OPT_GUEST:
+			o->guest_file = optarg;
+			break;
+		case OPT_LOAD:
+			o->load = parse_number("--load-addr", optarg,
+					       KFP_MEM_GPA + KFP_MEM_SIZE - 1);
+			o->load_given = true;
+			break;
+		case OPT_TIMEOUT:
+			o->timeout_s = parse_number("--timeout", optarg,
+						    KFP_RUN_MAX_TIMEOUT);
+			if (!o->timeout_s)
+				usage_error("--timeout: at least 1");
+			break;
+		case OPT_JSON:
+			o->json = true;
 			break;
 		case 'q':
-			quiet = 1;
+			o->quiet = true;
 			break;
 		case 'h':
 			print_usage(stdout);
 			exit(0);
 		default:
+			if (c >= OPT_COUNT && c < OPT_COUNT + KFP_NR_KINDS) {
+				parse_count(o, c - OPT_COUNT, optarg);
+				break;
+			}
 			/* getopt_long() has printed the one-line reason. */
 			exit(2);
 		}
 	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+
+	if (optind < argc) {
+		if (argc - optind > 2)
+			usage_error("unexpected argument '%s'", argv[optind + 2]);
+		o->workload = argv[optind];
+		parse_workload(o, argv[optind],
+			       optind + 1 < argc ? argv[optind + 1] : NULL);
+		if (o->counts_given)
+			usage_error("give a WORKLOAD or --%s/--%s/... counts, not both",
+				    kfp_kinds[0].name, kfp_kinds[1].name);
+	}
+	if (o->guest_file && (o->workload || o->counts_given))
+		usage_error("--guest runs its own code: no WORKLOAD or counts");
+	if (o->guest_file && o->port_given)
+		usage_error("--port is for the io-out workload, not --guest");
+	if (o->load_given && !o->guest_file)
+		usage_error("--load-addr needs --guest");
+	if (o->port_given && (o->port == KFP_PORT_MARK ||
+			      o->port == KFP_PORT_DONE ||
+			      o->port == KFP_PORT_SERIAL))
+		usage_error("--port: 0x%x is one of kfp-run's own ports (0x%x, 0x%x, 0x%x)",
+			    o->port, KFP_PORT_MARK, KFP_PORT_DONE,
+			    KFP_PORT_SERIAL);
 }
 
-/* Print one row; returns 1 if seen != expected. */
-static int row(const char *name, unsigned long seen, unsigned long expected)
+static void tally_add_stat(struct kfp_exit_stat *sum,
+			   const struct kfp_exit_stat *s)
 {
-	if (!quiet)
-		printf("%-26s %10lu %10lu%s\n", name, seen, expected,
-		       seen == expected ? "" : "  <-- mismatch");
-	return seen != expected;
+	if (!s->count)
+		return;
+	if (!sum->count || s->min_ns < sum->min_ns)
+		sum->min_ns = s->min_ns;
+	if (s->max_ns > sum->max_ns)
+		sum->max_ns = s->max_ns;
+	sum->count += s->count;
+	sum->sum_ns += s->sum_ns;
+}
+
+static void io_add(struct kfp_vm_io *sum, const struct kfp_vm_io *io)
+{
+	sum->work_out += io->work_out;
+	sum->work_in += io->work_in;
+	sum->mark += io->mark;
+	sum->done += io->done;
+	sum->serial += io->serial;
+	sum->other += io->other;
+}
+
+static bool io_equal(const struct kfp_vm_io *a, const struct kfp_vm_io *b)
+{
+	return a->work_out == b->work_out && a->work_in == b->work_in &&
+	       a->mark == b->mark && a->done == b->done &&
+	       a->serial == b->serial && a->other == b->other;
+}
+
+/* One vCPU's results and, for a built-in workload, what it should see. */
+static void tally_vcpu(const struct kfp_opts *o, const struct kfp_vcpu *v,
+		       struct kfp_tally *t)
+{
+	const struct kfp_guest_params *r = &v->result;
+	const unsigned long long ticks[KFP_NR_KINDS] = {
+		r->tsc_out, r->tsc_in, r->tsc_cpuid, r->tsc_hlt, r->tsc_mmio,
+		r->tsc_msr,
+	};
+	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip);
+	unsigned int i;
+
+	memset(t, 0, sizeof(*t));
+	memcpy(t->exits, v->exits, sizeof(t->exits));
+	t->io = v->io;
+	t->wakes_sent = v->wakes_sent;
+	t->wakeups = v->wakeups;
+	t->ok = true;
+	if (o->guest_file)
+		return;
+
+	for (i = 0; i < KFP_NR_KINDS; i++) {
+		t->ticks[i] = ticks[i];
+		t->done_count[i] = o->count[i];
+	}
+	t->io_expected.work_out = out_in_kernel ? 0 : o->count[KFP_OUT];
+	t->io_expected.work_in = o->count[KFP_IN];
+	t->io_expected.mark = 1;
+	t->io_expected.done = 1;
+	t->expected[KVM_EXIT_IO] = t->io_expected.work_out +
+				   t->io_expected.work_in + 2;
+	t->expected[KVM_EXIT_HLT] = o->irqchip ? 0 : o->count[KFP_HLT];
+	t->expected[KVM_EXIT_MMIO] = o->count[KFP_MMIO];
+
+	for (i = 0; i < KFP_VM_NR_EXITS; i++)
+		t->ok &= t->exits[i].count == t->expected[i];
+	t->ok &= io_equal(&t->io, &t->io_expected);
+	/* With an irqchip, KVM put the vCPU to sleep on each HLT. */
+	t->wakeups_expected = o->irqchip ? o->count[KFP_HLT] : 0;
+	t->ok &= t->wakeups == t->wakeups_expected;
+}
+
+static void tally_add(struct kfp_tally *sum, const struct kfp_tally *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < KFP_VM_NR_EXITS; i++) {
+		tally_add_stat(&sum->exits[i], &t->exits[i]);
+		sum->expected[i] += t->expected[i];
+	}
+	io_add(&sum->io, &t->io);
+	io_add(&sum->io_expected, &t->io_expected);
+	for (i = 0; i < KFP_NR_KINDS; i++) {
+		sum->ticks[i] += t->ticks[i];
+		sum->done_count[i] += t->done_count[i];
+	}
+	sum->wakes_sent += t->wakes_sent;
+	sum->wakeups += t->wakeups;
+	sum->wakeups_expected += t->wakeups_expected;
+	sum->ok &= t->ok;
+}
+
+/* Exit reasons worth a row: seen, expected, or always shown. */
+static bool show_exit(const struct kfp_opts *o, const struct kfp_tally *t,
+		      unsigned int i)
+{
+	if (t->exits[i].count || t->expected[i])
+		return true;
+	return !o->guest_file &&
+	       (i == KVM_EXIT_IO || i == KVM_EXIT_HLT || i == KVM_EXIT_MMIO);
+}
+
+static unsigned long long mean_ns(const struct kfp_exit_stat *s)
+{
+	return s->count ? s->sum_ns / s->count : 0;
+}
+
+/* --- tables --------------------------------------------------------- */
+
+static void print_mismatch(bool bad)
+{
+	printf("%s\n", bad ? "  <-- mismatch" : "");
+}
+
+static void print_exit_row(const struct kfp_opts *o, const struct kfp_tally *t,
+			   unsigned int i)
+{
+	const struct kfp_exit_stat *s = &t->exits[i];
+	char name[32];
+
+	if (i == KFP_VM_NR_EXITS - 1)
+		snprintf(name, sizeof(name), "KVM_EXIT_%u+", i);
+	else
+		snprintf(name, sizeof(name), "%s", kfp_exit_name(i));
+	printf("%-26s %10lu", name, s->count);
+	if (!o->guest_file)
+		printf(" %10lu", t->expected[i]);
+	if (s->count)
+		printf(" %9llu %9llu %9llu", s->min_ns, mean_ns(s), s->max_ns);
+	else
+		printf(" %9s %9s %9s", "-", "-", "-");
+	print_mismatch(!o->guest_file && s->count != t->expected[i]);
+}
+
+static void print_io_row(const char *name, unsigned long seen,
+			 unsigned long expected, bool check)
+{
+	printf("  %-24s %10lu", name, seen);
+	if (check) {
+		printf(" %10lu", expected);
+		print_mismatch(seen != expected);
+	} else {
+		printf("\n");
+	}
+}
+
+static void print_userspace_table(const struct kfp_opts *o,
+				  const struct kfp_tally *t)
+{
+	bool check = !o->guest_file;
+	unsigned int i;
+	char name[40];
+
+	printf("%-26s %10s", "exit seen by userspace", "seen");
+	if (check)
+		printf(" %10s", "expected");
+	printf(" %9s %9s %9s\n", "min ns", "mean ns", "max ns");
+	for (i = 0; i < KFP_VM_NR_EXITS; i++) {
+		if (!show_exit(o, t, i))
+			continue;
+		print_exit_row(o, t, i);
+		if (i != KVM_EXIT_IO)
+			continue;
+		if (check) {
+			snprintf(name, sizeof(name), "OUT to port 0x%x", o->port);
+			print_io_row(name, t->io.work_out,
+				     t->io_expected.work_out, true);
+			snprintf(name, sizeof(name), "IN from port 0x%x",
+				 KFP_PORT_WORK);
+			print_io_row(name, t->io.work_in,
+				     t->io_expected.work_in, true);
+		} else {
+			print_io_row("other ports", t->io.other, 0, false);
+		}
+		print_io_row("mark + done", t->io.mark + t->io.done,
+			     t->io_expected.mark + t->io_expected.done, check);
+		if (t->io.serial || !check)
+			print_io_row("serial (port 0xe9)", t->io.serial, 0,
+				     check);
+	}
 }
 
 /* What the guest measured for one kind of exit. */
-static void guest_row(const char *name, unsigned long n, unsigned long long ticks)
+static void print_guest_view(const struct kfp_tally *t)
 {
+	unsigned int i, n = 0;
+
+	for (i = 0; i < KFP_NR_KINDS; i++)
+		n += !!t->done_count[i];
 	if (!n)
 		return;
-	printf("  %-30s %8lu %10llu %9llu\n", name, n, ticks, ticks / n);
+	printf("guest view (RDTSC in the guest)   exits      ticks  per exit\n");
+	for (i = 0; i < KFP_NR_KINDS; i++) {
+		if (!t->done_count[i])
+			continue;
+		printf("  %-30s %8lu %10llu %9llu\n", kfp_kinds[i].name,
+		       t->done_count[i], t->ticks[i],
+		       t->ticks[i] / t->done_count[i]);
+	}
+}
+
+static void print_per_vcpu(const struct kfp_opts *o,
+			   const struct kfp_tally *per)
+{
+	unsigned int i, j;
+
+	printf("%-10s %14s %14s %14s %8s", "per vCPU", "KVM_EXIT_IO",
+	       "KVM_EXIT_HLT", "KVM_EXIT_MMIO", "other");
+	if (o->irqchip)
+		printf(" %8s", "wakeups");
+	printf("\n");
+	for (i = 0; i < o->nr_vcpus; i++) {
+		const struct kfp_tally *t = &per[i];
+		unsigned long other = 0;
+
+		for (j = 0; j < KFP_VM_NR_EXITS; j++) {
+			if (j != KVM_EXIT_IO && j != KVM_EXIT_HLT &&
+			    j != KVM_EXIT_MMIO)
+				other += t->exits[j].count;
+		}
+		printf("  vCPU %-4u %14lu %14lu %14lu %8lu", i,
+		       t->exits[KVM_EXIT_IO].count,
+		       t->exits[KVM_EXIT_HLT].count,
+		       t->exits[KVM_EXIT_MMIO].count, other);
+		if (o->irqchip)
+			printf(" %8lu", t->wakeups);
+		print_mismatch(!t->ok);
+	}
+}
+
+static void print_header(const struct kfp_opts *o, size_t image_size)
+{
+	unsigned int i;
+
+	printf("%s: %s mode, %u vCPU%s, %s", prog, kfp_mode_name(o->mode),
+	       o->nr_vcpus, o->nr_vcpus == 1 ? "" : "s",
+	       o->irqchip ? "in-kernel irqchip" : "no irqchip");
+	if (o->guest_file) {
+		printf("; guest %s, %zu bytes at 0x%llx\n", o->guest_file,
+		       image_size, o->load);
+		return;
+	}
+	printf("; per vCPU:");
+	for (i = 0; i < KFP_NR_KINDS; i++)
+		printf(" %s=%lu", kfp_kinds[i].name, o->count[i]);
+	printf("\n");
+}
+
+static void print_tables(const struct kfp_opts *o, const struct kfp_tally *sum,
+			 const struct kfp_tally *per, size_t image_size)
+{
+	print_header(o, image_size);
+	print_userspace_table(o, sum);
+	if (o->nr_vcpus > 1)
+		print_per_vcpu(o, per);
+	if (o->irqchip && (o->guest_file || o->count[KFP_HLT])) {
+		printf("%-26s %10lu", "HLT wake-ups (irqchip)", sum->wakeups);
+		if (!o->guest_file)
+			printf(" %10lu", sum->wakeups_expected);
+		printf("  (%lu signals sent)", sum->wakes_sent);
+		print_mismatch(!o->guest_file &&
+			       sum->wakeups != sum->wakeups_expected);
+	}
+	if (!o->guest_file)
+		print_guest_view(sum);
+}
+
+/* --- JSON ----------------------------------------------------------- */
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void json_io(const char *key, const struct kfp_vm_io *io,
+		    const char *indent, const char *end)
+{
+	printf("%s\"%s\": {\"out\": %lu, \"in\": %lu, \"mark\": %lu, ",
+	       indent, key, io->work_out, io->work_in, io->mark);
+	printf("\"done\": %lu, \"serial\": %lu, \"other\": %lu}%s\n",
+	       io->done, io->serial, io->other, end);
+}
+
+/* The body of "total" and of each "per_vcpu" entry, at @indent. */
+static void json_tally(const struct kfp_opts *o, const struct kfp_tally *t,
+		       const char *in)
+{
+	unsigned int i, n = 0, shown = 0;
+
+	printf("%s\"ok\": %s,\n", in, t->ok ? "true" : "false");
+	printf("%s\"exits\": {\n", in);
+	for (i = 0; i < KFP_VM_NR_EXITS; i++)
+		shown += show_exit(o, t, i);
+	for (i = 0; i < KFP_VM_NR_EXITS; i++) {
+		const struct kfp_exit_stat *s = &t->exits[i];
+
+		if (!show_exit(o, t, i))
+			continue;
+		printf("%s  \"%s\": {\"code\": %u, \"count\": %lu", in,
+		       kfp_exit_name(i), i, s->count);
+		if (!o->guest_file)
+			printf(", \"expected\": %lu", t->expected[i]);
+		printf(", \"min_ns\": %llu, \"mean_ns\": %llu, \"max_ns\": %llu}%s\n",
+		       s->min_ns, mean_ns(s), s->max_ns,
+		       ++n < shown ? "," : "");
+	}
+	printf("%s},\n", in);
+	if (!o->guest_file) {
+		json_io("io_expected", &t->io_expected, in, ",");
+		printf("%s\"guest\": {\n", in);
+		for (i = 0; i < KFP_NR_KINDS; i++) {
+			printf("%s  \"%s\": {\"exits\": %lu, \"ticks\": %llu, ",
+			       in, kfp_kinds[i].name, t->done_count[i],
+			       t->ticks[i]);
+			printf("\"ticks_per_exit\": %llu}%s\n",
+			       t->done_count[i] ?
+			       t->ticks[i] / t->done_count[i] : 0,
+			       i + 1 < KFP_NR_KINDS ? "," : "");
+		}
+		printf("%s},\n", in);
+	}
+	printf("%s\"wakeups\": {\"count\": %lu", in, t->wakeups);
+	if (!o->guest_file)
+		printf(", \"expected\": %lu", t->wakeups_expected);
+	printf(", \"signals\": %lu},\n", t->wakes_sent);
+	json_io("io", &t->io, in, "");
+}
+
+static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
+		       const struct kfp_tally *per, const struct kfp_vm *vm)
+{
+	unsigned int i;
+
+	printf("{\n");
+	printf("  \"version\": 1,\n");
+	printf("  \"mode\": \"%s\",\n", kfp_mode_name(o->mode));
+	printf("  \"vcpus\": %u,\n", o->nr_vcpus);
+	printf("  \"irqchip\": %s,\n", o->irqchip ? "true" : "false");
+	if (o->guest_file) {
+		printf("  \"guest\": \"file\",\n  \"file\": ");
+		json_string(o->guest_file);
+		printf(",\n  \"size\": %zu,\n", vm->cfg.image.size);
+	} else {
+		printf("  \"guest\": \"builtin\",\n");
+		printf("  \"port\": %u,\n", o->port);
+		printf("  \"requested\": {");
+		for (i = 0; i < KFP_NR_KINDS; i++)
+			printf("\"%s\": %lu%s", kfp_kinds[i].name, o->count[i],
+			       i + 1 < KFP_NR_KINDS ? ", " : "},\n");
+	}
+	printf("  \"load_addr\": %llu,\n", o->load);
+	printf("  \"ok\": %s,\n", sum->ok ? "true" : "false");
+	printf("  \"total\": {\n");
+	json_tally(o, sum, "    ");
+	printf("  },\n");
+	printf("  \"per_vcpu\": [\n");
+	for (i = 0; i < o->nr_vcpus; i++) {
+		printf("    {\n");
+		printf("      \"vcpu\": %u,\n", i);
+		printf("      \"status\": %d,\n", vm->vcpus[i].guest_status);
+		json_tally(o, &per[i], "      ");
+		printf("    }%s\n", i + 1 < o->nr_vcpus ? "," : "");
+	}
+	printf("  ]\n");
+	printf("}\n");
+}
+
+/* Kinds KVM completed in the kernel, for the closing line. */
+static void print_ok_line(const struct kfp_opts *o)
+{
+	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip);
+	const char *sep = " (";
+	unsigned int i;
+
+	printf("%s: ok", prog);
+	for (i = 0; i < KFP_NR_KINDS; i++) {
+		if (!o->count[i])
+			continue;
+		if (i == KFP_CPUID || i == KFP_MSR ||
+		    (i == KFP_HLT && o->irqchip) ||
+		    (i == KFP_OUT && out_in_kernel)) {
+			printf("%s%s x%lu", sep, kfp_kinds[i].name, o->count[i]);
+			sep = ", ";
+		}
+	}
+	if (sep[0] == ',')
+		printf("%s handled in the kernel, not seen here)",
+		       o->nr_vcpus > 1 ? " per vCPU" : "");
+	printf("\n");
 }
 
 int main(int argc, char **argv)
 {
+	struct kfp_opts o = {
+		.mode = KFP_MODE_REAL,
+		.nr_vcpus = 1,
+		.port = KFP_PORT_WORK,
+		.load = KFP_GUEST_LOAD,
+	};
 	struct kfp_guest_params p = { .magic = KFP_PARAMS_MAGIC };
+	struct kfp_tally sum, *per;
+	struct kfp_vm_config cfg;
 	struct kfp_vm vm;
-	unsigned long expect_io;
+	char err[256];
 	unsigned int i;
-	int bad = 0;
+	int ret;
 
-	parse_args(argc, argv, &p);
-	expect_io = (unsigned long)p.n_out + p.n_in + 2;
+	parse_args(argc, argv, &o);
 
-	if (kfp_vm_create(&vm, &p) || kfp_vm_run(&vm)) {
+	p.n_out = o.count[KFP_OUT];
+	p.n_in = o.count[KFP_IN];
+	p.n_cpuid = o.count[KFP_CPUID];
+	p.n_hlt = o.count[KFP_HLT];
+	p.n_mmio = o.count[KFP_MMIO];
+	p.n_msr = o.count[KFP_MSR];
+	p.out_port = o.port;
+	kfp_vm_config_builtin(&cfg, o.mode, &p);
+	cfg.nr_vcpus = o.nr_vcpus;
+	cfg.irqchip = o.irqchip;
+	cfg.timeout_s = o.timeout_s;
+	cfg.serial = o.json ? stderr : stdout;
+	if (o.guest_file) {
+		ret = kfp_guest_read_file(o.guest_file, &cfg.image, err,
+					  sizeof(err));
+		if (ret) {
+			fprintf(stderr, "%s: --guest: %s\n", prog, err);
+			return 2;
+		}
+		ret = kfp_guest_check_placement(o.load, cfg.image.size,
+						o.nr_vcpus, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "%s: --load-addr: %s\n", prog, err);
+			return 2;
+		}
+		cfg.user_guest = true;
+		cfg.load = o.load;
+	}
+
+	if (kfp_vm_create(&vm, &cfg) || kfp_vm_run(&vm)) {
 		fprintf(stderr, "%s: %s\n", prog, vm.err);
 		kfp_vm_destroy(&vm);
 		return 1;
 	}
+
+	per = calloc(o.nr_vcpus, sizeof(*per));
+	if (!per) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 1;
+	}
+	memset(&sum, 0, sizeof(sum));
+	sum.ok = true;
+	for (i = 0; i < o.nr_vcpus; i++) {
+		tally_vcpu(&o, &vm.vcpus[i], &per[i]);
+		tally_add(&sum, &per[i]);
+	}
+	if (o.json)
+		print_json(&o, &sum, per, &vm);
+	else if (!o.quiet)
+		print_tables(&o, &sum, per, cfg.image.size);
 	kfp_vm_destroy(&vm);
+	free(per);
+	if (o.guest_file)
+		free((void *)cfg.image.code);
 
-	if (!quiet) {
-		printf("guest: out=%u in=%u cpuid=%u hlt=%u mmio=%u\n",
-		       p.n_out, p.n_in, p.n_cpuid, p.n_hlt, p.n_mmio);
-		printf("%-26s %10s %10s\n", "exit seen by userspace",
-		       "seen", "expected");
-	}
-	bad |= row(kfp_exit_name(KVM_EXIT_IO), vm.exits[KVM_EXIT_IO],
-		   expect_io);
-	bad |= row("  out to work port", vm.io.work_out, p.n_out);
-	bad |= row("  in from work port", vm.io.work_in, p.n_in);
-	bad |= row("  mark + done", vm.io.mark + vm.io.done, 2);
-	bad |= row(kfp_exit_name(KVM_EXIT_HLT), vm.exits[KVM_EXIT_HLT],
-		   p.n_hlt);
-	bad |= row(kfp_exit_name(KVM_EXIT_MMIO), vm.exits[KVM_EXIT_MMIO],
-		   p.n_mmio);
-	for (i = 0; i < KFP_VM_NR_EXITS; i++) {
-		if (i == KVM_EXIT_IO || i == KVM_EXIT_HLT ||
-		    i == KVM_EXIT_MMIO || !vm.exits[i])
-			continue;
-		bad |= row(kfp_exit_name(i), vm.exits[i], 0);
-	}
-
-	if (!quiet) {
-		printf("guest view (RDTSC in the guest)   exits      ticks  per exit\n");
-		guest_row("out", p.n_out, vm.result.tsc_out);
-		guest_row("in", p.n_in, vm.result.tsc_in);
-		guest_row("cpuid", p.n_cpuid, vm.result.tsc_cpuid);
-		guest_row("hlt", p.n_hlt, vm.result.tsc_hlt);
-		guest_row("mmio", p.n_mmio, vm.result.tsc_mmio);
-	}
-
-	if (bad) {
+	if (!sum.ok) {
 		fprintf(stderr, "%s: FAIL: userspace exits differ from the guest's work\n",
 			prog);
 		return 1;
 	}
-	if (!quiet)
-		printf("%s: ok (CPUID x%u handled in the kernel, not seen here)\n",
-		       prog, p.n_cpuid);
+	if (!o.quiet && !o.json) {
+		if (o.guest_file)
+			printf("%s: guest done, status 0\n", prog);
+		else
+			print_ok_line(&o);
+	}
 	return 0;
 }

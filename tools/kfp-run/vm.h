@@ -1,82 +1,155 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Minimal KVM lifecycle for the real-mode test guest: one VM, one memslot,
- * one vCPU, and a run loop that accounts every exit to userspace.
- * Shared by kfp-run and the selftests.
+ * KVM lifecycle for the test guests: one VM, one memslot, optionally the
+ * in-kernel irqchip, N vCPUs each run by a thread of its own, and a run
+ * loop that accounts and times every exit to userspace.  Shared by
+ * kfp-run and the selftests.
  */
 #ifndef KFP_VM_H
 #define KFP_VM_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/kvm.h>
 
-#include "kfp_guest.h"
-
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#endif
+#include "guest.h"
 
 /* exits[] slots; KVM_EXIT_* codes at or above this share the last one. */
 #define KFP_VM_NR_EXITS		64
 
-/* Guest image, from guest_real.S. */
-extern const unsigned char kfp_guest_real_start[];
-extern const unsigned char kfp_guest_real_end[];
+/*
+ * A retry interval for HLT wake-ups (irqchip mode): a wake-up sent before
+ * the guest reached its HLT finds the vCPU running, and the HLT then
+ * needs another one.
+ */
+#define KFP_VM_WAKE_RETRY_NS	1000000ULL
+
+struct kfp_vcpu;
+
+/*
+ * Called from the vCPU's thread when its guest writes KFP_PORT_MARK, i.e.
+ * after the warm-up and before the measured work.  A negative return
+ * stops the run with it (set vcpu->err to say why).
+ */
+typedef int (*kfp_vm_mark_fn)(struct kfp_vcpu *vcpu, void *arg);
+
+/* What one vCPU's guest did through I/O ports, as userspace saw it. */
+struct kfp_vm_io {
+	unsigned long work_out;		/* OUT to the workload's out_port */
+	unsigned long work_in;		/* IN from KFP_PORT_WORK */
+	unsigned long mark;
+	unsigned long done;
+	unsigned long serial;		/* bytes to KFP_PORT_SERIAL */
+	unsigned long other;		/* other ports (user guests only) */
+};
+
+/* Exits of one KVM_EXIT_* reason and the time KVM_RUN took for them. */
+struct kfp_exit_stat {
+	unsigned long count;
+	unsigned long long min_ns;
+	unsigned long long max_ns;
+	unsigned long long sum_ns;
+};
+
+struct kfp_vm_config {
+	enum kfp_mode mode;
+	unsigned int nr_vcpus;		/* 1 .. KFP_MAX_VCPUS */
+	bool irqchip;			/* KVM_CREATE_IRQCHIP */
+	struct kfp_guest_image image;
+	unsigned long long load;	/* where the image goes and starts */
+	/*
+	 * Built-in guest: the per-vCPU parameter block (.vcpu is filled in)
+	 * and the exits it may make.  A user guest (.user_guest) gets the
+	 * magic and its vCPU number only, and may use any port and MMIO.
+	 */
+	struct kfp_guest_params params;
+	bool user_guest;
+	unsigned int timeout_s;		/* 0: none */
+	FILE *serial;			/* KFP_PORT_SERIAL bytes; NULL: dropped */
+	kfp_vm_mark_fn on_mark;		/* optional */
+	void *on_mark_arg;
+};
 
 struct kfp_vm;
 
-/*
- * Called when the guest writes KFP_PORT_MARK, i.e. after its warm-up and
- * before the measured work.  A negative return stops the run with it.
- */
-typedef int (*kfp_vm_mark_fn)(struct kfp_vm *vm, void *arg);
-
-/* Port I/O the guest did, by port and direction. */
-struct kfp_vm_io {
-	unsigned long work_out;
-	unsigned long work_in;
-	unsigned long mark;
-	unsigned long done;
-};
-
-struct kfp_vm {
-	int kvm_fd;
-	int vm_fd;
-	int vcpu_fd;
-	void *mem;			/* KFP_MEM_SIZE bytes at KFP_MEM_GPA */
+struct kfp_vcpu {
+	struct kfp_vm *vm;
+	unsigned int id;
+	int fd;
 	struct kvm_run *run;
-	size_t run_size;
-
-	kfp_vm_mark_fn on_mark;		/* optional */
-	void *on_mark_arg;
+	pthread_t thread;
+	bool started;
 
 	/* Exits seen by userspace, by KVM_EXIT_* code. */
-	unsigned long exits[KFP_VM_NR_EXITS];
+	struct kfp_exit_stat exits[KFP_VM_NR_EXITS];
 	struct kfp_vm_io io;
 	int guest_status;		/* AL of the DONE write, or -1 */
 	struct kfp_guest_params result;	/* the parameter block at DONE */
 
-	char err[512];			/* one line describing the last error */
+	/* HLT wake-ups (irqchip mode): sent by the main thread ... */
+	__u32 wake_armed;
+	unsigned long long wake_sent_ns;
+	unsigned long wakes_sent;
+	/* ... and those that found the vCPU asleep on a HLT. */
+	unsigned long wakeups;
+
+	int ret;
+	char err[512];			/* one line describing the error */
+};
+
+struct kfp_vm {
+	struct kfp_vm_config cfg;
+	int kvm_fd;
+	int vm_fd;
+	void *mem;			/* KFP_MEM_SIZE bytes at KFP_MEM_GPA */
+	size_t run_size;
+	struct kfp_vcpu *vcpus;		/* cfg.nr_vcpus of them */
+	unsigned int nr_created;
+	bool wake_hlt;			/* wake vCPUs halted in KVM */
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int running;		/* vCPU threads not finished */
+	bool stopping;
+	int first_failed;		/* vCPU whose error ends the run, or -1 */
+
+	char err[600];			/* one line describing the error */
 };
 
 /*
- * Open /dev/kvm, create the VM and vCPU, load the guest and @params and
- * put the vCPU at its real-mode entry point.  Returns 0, or -errno with
- * vm->err set; -ENOENT, -ENODEV and -EACCES mean KVM is not usable here.
- * kfp_vm_destroy() must be called either way.
+ * Open /dev/kvm, check the capabilities the configuration needs, create
+ * the VM, its memory and tables, the irqchip and the vCPUs, each at its
+ * entry point.  Returns 0, or -errno with vm->err set: -ENOENT, -ENODEV
+ * and -EACCES mean KVM is not usable here, -EOPNOTSUPP that it lacks a
+ * capability.  kfp_vm_destroy() must be called either way.
  */
-int kfp_vm_create(struct kfp_vm *vm, const struct kfp_guest_params *params);
+int kfp_vm_create(struct kfp_vm *vm, const struct kfp_vm_config *cfg);
 
 /*
- * Run the guest until it writes KFP_PORT_DONE.  Returns 0 if it got there
- * with KFP_STATUS_OK; otherwise a negative value with vm->err describing
- * the unexpected exit, including RIP and the main registers.
+ * Run every vCPU on its own thread until each guest writes KFP_PORT_DONE.
+ * Returns 0 if all got there with KFP_STATUS_OK; otherwise a negative
+ * value with vm->err describing the first failure (an unexpected exit
+ * with RIP and registers, a guest status, a timeout).  The other vCPUs are
+ * stopped then.
  */
 int kfp_vm_run(struct kfp_vm *vm);
 
+/* Close and free everything, results included: read them first. */
 void kfp_vm_destroy(struct kfp_vm *vm);
 
 /* "KVM_EXIT_IO" for KVM_EXIT_IO, "KVM_EXIT_?" for codes it does not know. */
 const char *kfp_exit_name(unsigned int reason);
+
+/* A configuration for the built-in guest in @mode doing @params. */
+void kfp_vm_config_builtin(struct kfp_vm_config *cfg, enum kfp_mode mode,
+			   const struct kfp_guest_params *params);
+
+/*
+ * Would the workload's OUTs to @port exit to userspace?  Not for the
+ * in-kernel PIC's ports when there is an irqchip.
+ */
+bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip);
 
 #endif /* KFP_VM_H */

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The built-in test guest, shared by every mode.  Not assembled on its
+ * own: guest_real.S, guest_prot.S and guest_long.S define KFP_MODE (the
+ * symbol infix) and KFP_CODE (.code16/.code32/.code64), then include
+ * this file.  The host copies the code between
+ * kfp_guest_<mode>_start and kfp_guest_<mode>_end to KFP_GUEST_LOAD and
+ * starts every vCPU at the beginning, in that mode, as
+ * include/kfp_guest.h describes.
+ *
+ * The same instructions run in all three modes: everything is addressed
+ * through 32-bit registers or absolute addresses below 64 KiB, which
+ * real mode (segment bases 0), protected mode (flat) and long mode (an
+ * identity map) all resolve to the same guest-physical address.  %edi
+ * holds the parameter block throughout, %esi the loop count; neither
+ * CPUID, RDTSC, WRMSR nor IN/OUT touch them.
+ *
+ * The guest first touches every page the measured part uses (code,
+ * parameter block and stack), so that none of its own memory causes an
+ * EPT violation later, and tells the host
+ * with an OUT to KFP_PORT_MARK.  From then on it does exactly the
+ * operations its parameter block asks for, one kind after the other,
+ * each loop timed with RDTSC, and reports with an OUT of the status in
+ * AL to KFP_PORT_DONE.  All jumps are relative: the code runs wherever
+ * it is loaded.
+ */
+#include "kfp_guest.h"
+
+#define KFP_PASTE3(a, b, c)	a ## b ## c
+#define KFP_SYM3(a, b, c)	KFP_PASTE3(a, b, c)
+#define KFP_SYM(what)		KFP_SYM3(kfp_guest_, KFP_MODE, what)
+
+/* Start of a timed loop: the TSC goes to the scratch slot. */
+.macro TIMED_BEGIN
+	rdtsc
+	movl	%eax, KFP_PARAM_TSC_START(%edi)
+	movl	%edx, KFP_PARAM_TSC_START + 4(%edi)
+.endm
+
+/* End of a timed loop: ticks since TIMED_BEGIN go to the slot at \off. */
+.macro TIMED_END off
+	rdtsc
+	subl	KFP_PARAM_TSC_START(%edi), %eax
+	sbbl	KFP_PARAM_TSC_START + 4(%edi), %edx
+	movl	%eax, \off(%edi)
+	movl	%edx, \off + 4(%edi)
+.endm
+
+	.section .rodata.kfp_guest, "a"
+	KFP_CODE
+
+	.globl	KFP_SYM(_start)
+KFP_SYM(_start):
+	cld
+
+	/* Warm-up: parameter block and stack (code: running it). */
+	movl	KFP_PARAM_MAGIC(%edi), %ebx
+	movl	%ebx, -4(%esp)
+	movb	$KFP_STATUS_BAD_MAGIC, %al
+	cmpl	$KFP_PARAMS_MAGIC, %ebx
+	jne	.Ldone
+
+	movw	$KFP_PORT_MARK, %dx
+	outb	%al, %dx
+
+	/* n_out byte OUTs of KFP_OUT_VALUE to out_port. */
+	TIMED_BEGIN
+	movl	KFP_PARAM_OUT_PORT(%edi), %edx
+	movb	$KFP_OUT_VALUE, %al
+	movl	KFP_PARAM_N_OUT(%edi), %esi
+	testl	%esi, %esi
+	jz	.Lout_end
+.Lout_loop:
+	outb	%al, %dx
+	decl	%esi
+	jnz	.Lout_loop
+.Lout_end:
+	TIMED_END KFP_PARAM_TSC_OUT
+
+	/* n_in byte INs from the work port; each must read KFP_IN_VALUE. */
+	TIMED_BEGIN
+	movw	$KFP_PORT_WORK, %dx
+	movl	KFP_PARAM_N_IN(%edi), %esi
+	testl	%esi, %esi
+	jz	.Lin_end
+.Lin_loop:
+	inb	%dx, %al
+	cmpb	$KFP_IN_VALUE, %al
+	jne	.Lbad_in
+	decl	%esi
+	jnz	.Lin_loop
+.Lin_end:
+	TIMED_END KFP_PARAM_TSC_IN
+
+	/* n_cpuid CPUID leaf 0 (clobbers %eax-%edx). */
+	TIMED_BEGIN
+	movl	KFP_PARAM_N_CPUID(%edi), %esi
+	testl	%esi, %esi
+	jz	.Lcpuid_end
+.Lcpuid_loop:
+	xorl	%eax, %eax
+	xorl	%ecx, %ecx
+	cpuid
+	decl	%esi
+	jnz	.Lcpuid_loop
+.Lcpuid_end:
+	TIMED_END KFP_PARAM_TSC_CPUID
+
+	/*
+	 * n_hlt HLT with interrupts off.  Without an in-kernel irqchip each
+	 * one exits to the host, which resumes us.  With one, KVM completes
+	 * it by putting the vCPU to sleep: the host watches hlt_armed and
+	 * hlt_woken and wakes the vCPU while they differ.
+	 */
+	TIMED_BEGIN
+	movl	KFP_PARAM_N_HLT(%edi), %esi
+	testl	%esi, %esi
+	jz	.Lhlt_end
+.Lhlt_loop:
+	incl	KFP_PARAM_HLT_ARMED(%edi)
+	hlt
+	movl	KFP_PARAM_HLT_ARMED(%edi), %eax
+	movl	%eax, KFP_PARAM_HLT_WOKEN(%edi)
+	decl	%esi
+	jnz	.Lhlt_loop
+.Lhlt_end:
+	TIMED_END KFP_PARAM_TSC_HLT
+
+	/* n_mmio byte writes to KFP_MMIO_GPA (the base of %fs). */
+	TIMED_BEGIN
+	movl	KFP_PARAM_N_MMIO(%edi), %esi
+	testl	%esi, %esi
+	jz	.Lmmio_end
+.Lmmio_loop:
+	movb	$0x5a, %fs:0
+	decl	%esi
+	jnz	.Lmmio_loop
+.Lmmio_end:
+	TIMED_END KFP_PARAM_TSC_MMIO
+
+	/* n_msr WRMSR of KFP_MSR_INDEX with the value it already has. */
+	TIMED_BEGIN
+	movl	KFP_PARAM_N_MSR(%edi), %esi
+	testl	%esi, %esi
+	jz	.Lmsr_end
+	movl	$KFP_MSR_INDEX, %ecx
+	movl	$KFP_MSR_VALUE_LO, %eax
+	movl	$KFP_MSR_VALUE_HI, %edx
+.Lmsr_loop:
+	wrmsr
+	decl	%esi
+	jnz	.Lmsr_loop
+.Lmsr_end:
+	TIMED_END KFP_PARAM_TSC_MSR
+
+	movb	$KFP_STATUS_OK, %al
+.Ldone:
+	movw	$KFP_PORT_DONE, %dx
+	outb	%al, %dx
+.Lhalt:
+	hlt
+	jmp	.Lhalt
+
+.Lbad_in:
+	movb	$KFP_STATUS_BAD_IN, %al
+	jmp	.Ldone
+
+	.globl	KFP_SYM(_end)
+KFP_SYM(_end):
+
+	.section .note.GNU-stack, "", @progbits
