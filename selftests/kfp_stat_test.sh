@@ -95,7 +95,7 @@ if [ "$(id -u)" -eq 0 ] && $nobody true 2>/dev/null; then
 	can_nobody=1
 fi
 
-ktap_plan 33
+ktap_plan 37
 
 # --- host part: fake files ------------------------------------------
 expect 0 '^usage: kfp-stat' "--help prints usage" --help
@@ -221,6 +221,19 @@ else
 	ktap_skip "no permission on debugfs is reported" "$why"
 fi
 
+# Rules: a second table and a JSON array; null without a rules file.
+write_fake
+cat >"$fake/rules" <<'EOF'
+# id type match... hits=N
+1 io ports=0x510-0x510 dir=out size=1 action=sink hits=1500
+4 doorbell gpa=0xd0000 len=0x1000 hits=7
+EOF
+expect 0 '^4 +7  doorbell gpa=0xd0000 len=0x1000$' "rule hits are shown under the table" -d "$fake"
+expect 0 '"id": 1, "rule": "io ports=0x510-0x510 dir=out size=1 action=sink", "hits": 1500' \
+	"rule hits are in the JSON" -d "$fake" --json
+rm -f "$fake/rules"
+expect 0 '"rules": null' "no rules file: JSON rules is null" -d "$fake" --json
+
 # --- module part: kvm_fastpath loaded --------------------------------
 o=300 i=100 c=400 h=20 m=50
 skip=""
@@ -253,4 +266,19 @@ for mode in real long; do
 		fi
 	done
 done
+
+# A rule's hits as kfp-stat reports them, with the module's IO handler.
+desc="module: kfp-stat reports a sink rule's hits"
+if [ -n "$skip" ]; then
+	ktap_skip "$desc" "$skip"
+else
+	echo clear >$dbg/rules
+	echo "io ports=0x510 dir=out size=1 action=sink" >$dbg/rules
+	echo "enable io" >$dbg/handlers
+	"$run" --quiet --out 123 >/dev/null 2>&1
+	"$stat" --json >"$out" 2>&1
+	echo "disable io" >$dbg/handlers
+	echo clear >$dbg/rules
+	check "$desc" grep -q '"rule": "io ports=0x510-0x510 dir=out size=1 action=sink", "hits": 123}' "$out"
+fi
 ktap_finish

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make demo: boot the emulated VMX machine (newest 6.12 kernel), load KVM
-# and kvm_fastpath, run kfp-run's workloads and print the module's
-# per-exit-reason table.  About two minutes here.
+# and kvm_fastpath, run kfp-run's workloads with stock KVM and then with
+# handlers on, and print kfp-stat's per-exit-reason tables.  About two
+# and a half minutes here.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,19 +15,27 @@ tools/build-module.sh "$rel" >/dev/null
 script=$(mktemp)
 trap 'rm -f "$script"' EXIT
 cat >"$script" <<'GUEST'
-exits=/sys/kernel/debug/kvm_fastpath/exits
+D=/sys/kernel/debug/kvm_fastpath
 insmod ./kvm_fastpath.ko || exit 1
-cat /sys/kernel/debug/kvm_fastpath/info
-echo reset >$exits
-echo "== kfp-run --out 1000 --in 500 --cpuid 2000 --hlt 100 --mmio 200"
-./kfp-run --out 1000 --in 500 --cpuid 2000 --hlt 100 --mmio 200
-rc=$?
-echo "== $exits (rows with exits)"
-awk '/^#/ || $3 != 0' $exits
+cat $D/info
+./kfp-stat --reset
+echo "== stock KVM: kfp-run --mode long mixed 500"
+./kfp-run --mode long mixed 500 || exit 1
+./kfp-stat
+echo "== fast path on: OUT sink and IN const on port 0x510, doorbell at 0xd0000, CPUID"
+echo "io ports=0x510 dir=out size=1 action=sink" >$D/rules
+echo "io ports=0x510 dir=in size=1 action=const value=0xa5" >$D/rules
+echo "doorbell gpa=0xd0000 len=0x1000" >$D/rules
+for h in io cpuid ept; do echo "enable $h" >$D/handlers; done
+cat $D/handlers
+./kfp-stat --reset
+echo "== kfp-run --mode long mixed 500 (the guest's view; userspace no longer sees the handled exits)"
+./kfp-run --mode long mixed 500 2>/dev/null | sed -n '/guest view/,/^$/p'
+./kfp-stat
+cat $D/rules
 rmmod kvm_fastpath
-exit $rc
 GUEST
 echo "demo: booting $rel in Bochs (VMX); this takes about two minutes"
 tools/emu/run.sh --vendor vmx --kernel "$rel" "$script" \
-	"build/$rel/kvm_fastpath.ko" tools/kfp-run/kfp-run |
+	"build/$rel/kvm_fastpath.ko" tools/kfp-run/kfp-run tools/kfp-stat/kfp-stat |
 	grep -v -e '^kfp-emu: ' -e '^\[ *[0-9.]*\] '

@@ -88,7 +88,9 @@ static void print_usage(FILE *f)
 		"Show kvm_fastpath's VM-exit counters per exit reason, like perf kvm\n"
 		"stat: exits, those completed in the fast path, those passed to stock\n"
 		"KVM, those taken while a nested (L2) guest ran, and each reason's\n"
-		"share of all exits, busiest first, with a total.\n"
+		"share of all exits, busiest first, with a total.  Below it, each\n"
+		"handler rule (DIR/rules) with its hits since it was added; these\n"
+		"are running totals, also with --watch.\n"
 		"\n"
 		"  -a, --all            also show exit reasons with no exits\n"
 		"  -w, --watch SECONDS  every SECONDS (decimals allowed), print the\n"
@@ -98,8 +100,8 @@ static void print_usage(FILE *f)
 		"                       one object per interval)\n"
 		"  -r, --reset          zero the counters (write \"reset\"), then exit,\n"
 		"                       or with --watch start watching\n"
-		"  -d, --dir DIR        read DIR/exits instead of the module's\n"
-		"                       %s/exits\n"
+		"  -d, --dir DIR        read DIR/exits and DIR/rules instead of the\n"
+		"                       module's %s\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Reading needs root (debugfs).  Exit status: 0 ok, 1 the counters\n"
@@ -261,6 +263,85 @@ static char *read_file(const struct kfp_opts *o, const char *path)
 	close(fd);
 	buf[len] = '\0';
 	return buf;
+}
+
+/*
+ * The module's rules file, "ID TYPE KEY=VALUE... hits=N" per rule.  A
+ * module without one (older) leaves .present false: "rules" is then null.
+ */
+#define KFP_STAT_MAX_RULES	256
+
+struct kfp_rules {
+	bool present;
+	unsigned int n;
+	struct {
+		unsigned long id;
+		const char *rule;	/* TYPE KEY=VALUE..., into buf */
+		unsigned long long hits;
+	} r[KFP_STAT_MAX_RULES];
+	char *buf;
+};
+
+static struct kfp_rules kfp_rules;
+
+static void read_rules(const struct kfp_opts *o)
+{
+	char path[4096], *line, *next, *hits;
+
+	free(kfp_rules.buf);
+	memset(&kfp_rules, 0, sizeof(kfp_rules));
+	snprintf(path, sizeof(path), "%s/rules", o->dir);
+	if (access(path, F_OK))
+		return;
+	kfp_rules.present = true;
+	kfp_rules.buf = read_file(o, path);
+	for (line = kfp_rules.buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (line[0] == '#' || !line[0])
+			continue;
+		hits = strstr(line, " hits=");
+		if (!hits || kfp_rules.n == KFP_STAT_MAX_RULES)
+			die("%s: malformed or too long", path);
+		*hits = '\0';
+		kfp_rules.r[kfp_rules.n].hits = strtoull(hits + 6, NULL, 10);
+		kfp_rules.r[kfp_rules.n].id = strtoul(line, &line, 10);
+		kfp_rules.r[kfp_rules.n].rule = line + strspn(line, " ");
+		kfp_rules.n++;
+	}
+}
+
+static void print_rules(void)
+{
+	unsigned int i;
+
+	if (!kfp_rules.n)
+		return;
+	printf("\n%-6s %12s  %s\n", "rule", "hits", "match");
+	for (i = 0; i < kfp_rules.n; i++)
+		printf("%-6lu %12llu  %s\n", kfp_rules.r[i].id,
+		       kfp_rules.r[i].hits, kfp_rules.r[i].rule);
+}
+
+static void json_string(const char *s);
+
+static void print_rules_json(void)
+{
+	unsigned int i;
+
+	if (!kfp_rules.present) {
+		printf("  \"rules\": null\n}\n");
+		return;
+	}
+	printf("  \"rules\": [");
+	for (i = 0; i < kfp_rules.n; i++) {
+		printf("%s\n    {\"id\": %lu, \"rule\": ", i ? "," : "",
+		       kfp_rules.r[i].id);
+		json_string(kfp_rules.r[i].rule);
+		printf(", \"hits\": %llu}", kfp_rules.r[i].hits);
+	}
+	printf("%s]\n}\n", kfp_rules.n ? "\n  " : "");
 }
 
 /* Split @line at blanks into at most KFP_STAT_MAX_COLS words. */
@@ -563,13 +644,7 @@ static void print_json(const struct kfp_opts *o, const struct kfp_table *t,
 		printf(": %llu", column_sum(t, c));
 	}
 	printf("},\n");
-	/*
-	 * The module's per-rule hit counts go here once it has a rules file:
-	 * read it next to "exits" (kfp_stat_once(), kfp_stat_watch()) and
-	 * print a "rules" array here and a second table in print_table().
-	 * null until then.
-	 */
-	printf("  \"rules\": null\n}\n");
+	print_rules_json();
 }
 
 /* Write "reset" to the exits file. */
@@ -622,10 +697,13 @@ static void kfp_stat_once(const struct kfp_opts *o, const char *path)
 	char *buf = read_file(o, path);
 
 	parse_table(&t, buf, path);
-	if (o->json)
+	read_rules(o);
+	if (o->json) {
 		print_json(o, &t, path, 0, 0);
-	else
+	} else {
 		print_table(o, &t);
+		print_rules();
+	}
 	free(buf);
 }
 
@@ -678,12 +756,14 @@ static void kfp_stat_watch(const struct kfp_opts *o, const char *path)
 		parse_table(raw, raw_buf, path);
 		parse_table(delta, delta_buf, path);
 		table_delta(delta, prev);
+		read_rules(o);
 		if (o->json) {
 			print_json(o, delta, path, i, (now_ns() - then) / 1e9);
 		} else {
 			printf("%s-- interval %lu: %.2f s --\n", i > 1 ? "\n" : "",
 			       i, (now_ns() - then) / 1e9);
 			print_table(o, delta);
+			print_rules();
 		}
 		fflush(stdout);
 		then = now_ns();
