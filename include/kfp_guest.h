@@ -96,17 +96,31 @@
 #define KFP_MSR_VALUE_LO	0x00070406
 #define KFP_MSR_VALUE_HI	0x00070406
 
+/*
+ * The hypercall number the vmcall workload puts in RAX: one KVM does not
+ * know, so stock KVM completes it in the kernel with RAX = -KVM_ENOSYS
+ * (-1000; in 16- and 32-bit code only EAX, 0xfffffc18, is visible).
+ */
+#define KFP_VMCALL_NR		0x7fffffff
+#define KFP_VMCALL_ENOSYS	0xfffffc18	/* low 32 bits of -1000 */
+
+/* Which instruction the vmcall workload executes (vmcall_insn). */
+#define KFP_VMCALL_INSN_VMCALL	0	/* Intel VMX */
+#define KFP_VMCALL_INSN_VMMCALL	1	/* AMD SVM */
+
 /* Status the guest reports in AL with its OUT to KFP_PORT_DONE. */
 #define KFP_STATUS_OK		0
 #define KFP_STATUS_BAD_MAGIC	1	/* parameter block not set up */
 #define KFP_STATUS_BAD_IN	2	/* IN returned something else */
 
 /*
- * Parameter block, one per vCPU: magic and counts written by the host,
- * then what the guest writes: its HLT progress (for the host's wake-ups,
- * see Documentation/usage.rst) and the RDTSC ticks spent in each loop.
+ * Parameter block, one per vCPU: magic, counts and workload settings
+ * written by the host, then what the guest writes: its HLT progress (for
+ * the host's wake-ups, see Documentation/usage.rst), the RDTSC ticks
+ * spent in each loop, the registers its last CPUID returned and RAX
+ * after its last VMCALL.
  */
-#define KFP_PARAMS_MAGIC	0x3250464b	/* "KFP2" */
+#define KFP_PARAMS_MAGIC	0x3350464b	/* "KFP3" */
 #define KFP_PARAM_MAGIC		0
 #define KFP_PARAM_VCPU		4
 #define KFP_PARAM_N_OUT		8
@@ -118,6 +132,7 @@
 #define KFP_PARAM_OUT_PORT	32
 #define KFP_PARAM_HLT_ARMED	36
 #define KFP_PARAM_HLT_WOKEN	40
+#define KFP_PARAM_N_VMCALL	44
 #define KFP_PARAM_TSC_OUT	48
 #define KFP_PARAM_TSC_IN	56
 #define KFP_PARAM_TSC_CPUID	64
@@ -125,7 +140,16 @@
 #define KFP_PARAM_TSC_MMIO	80
 #define KFP_PARAM_TSC_MSR	88
 #define KFP_PARAM_TSC_START	96
-#define KFP_PARAMS_SIZE		128
+#define KFP_PARAM_TSC_VMCALL	104
+#define KFP_PARAM_CPUID_LEAF	112
+#define KFP_PARAM_CPUID_SUBLEAF	116
+#define KFP_PARAM_VMCALL_INSN	120
+#define KFP_PARAM_CPUID_EAX	128
+#define KFP_PARAM_CPUID_EBX	132
+#define KFP_PARAM_CPUID_ECX	136
+#define KFP_PARAM_CPUID_EDX	140
+#define KFP_PARAM_VMCALL_RAX	144
+#define KFP_PARAMS_SIZE		192
 
 #ifndef __ASSEMBLY__
 
@@ -138,7 +162,7 @@ struct kfp_guest_params {
 	__u32 vcpu;		/* vCPU number */
 	__u32 n_out;		/* OUT to out_port */
 	__u32 n_in;		/* IN from KFP_PORT_WORK */
-	__u32 n_cpuid;		/* CPUID leaf 0 */
+	__u32 n_cpuid;		/* CPUID of cpuid_leaf.cpuid_subleaf */
 	__u32 n_hlt;		/* HLT with interrupts disabled */
 	__u32 n_mmio;		/* byte writes to KFP_MMIO_GPA */
 	__u32 n_msr;		/* WRMSR of KFP_MSR_INDEX */
@@ -146,7 +170,7 @@ struct kfp_guest_params {
 	/* Written by the guest. */
 	__u32 hlt_armed;	/* HLTs started: set just before each HLT */
 	__u32 hlt_woken;	/* HLTs finished: set just after each HLT */
-	__u32 reserved0;
+	__u32 n_vmcall;		/* VMCALL/VMMCALL with RAX = KFP_VMCALL_NR */
 	__u64 tsc_out;		/* TSC ticks for each loop */
 	__u64 tsc_in;
 	__u64 tsc_cpuid;
@@ -154,7 +178,18 @@ struct kfp_guest_params {
 	__u64 tsc_mmio;
 	__u64 tsc_msr;
 	__u64 tsc_start;	/* scratch */
-	__u64 reserved[3];
+	__u64 tsc_vmcall;
+	__u32 cpuid_leaf;	/* EAX and ECX for every CPUID */
+	__u32 cpuid_subleaf;
+	__u32 vmcall_insn;	/* KFP_VMCALL_INSN_* */
+	__u32 reserved0;
+	/* Written by the guest after its last CPUID and VMCALL, if any. */
+	__u32 cpuid_eax;
+	__u32 cpuid_ebx;
+	__u32 cpuid_ecx;
+	__u32 cpuid_edx;
+	__u64 vmcall_rax;	/* 16/32-bit modes: EAX, zero-extended */
+	__u64 reserved[5];
 };
 
 #define KFP_PARAM_CHECK(field, off) \
@@ -178,6 +213,16 @@ KFP_PARAM_CHECK(tsc_hlt, KFP_PARAM_TSC_HLT);
 KFP_PARAM_CHECK(tsc_mmio, KFP_PARAM_TSC_MMIO);
 KFP_PARAM_CHECK(tsc_msr, KFP_PARAM_TSC_MSR);
 KFP_PARAM_CHECK(tsc_start, KFP_PARAM_TSC_START);
+KFP_PARAM_CHECK(n_vmcall, KFP_PARAM_N_VMCALL);
+KFP_PARAM_CHECK(tsc_vmcall, KFP_PARAM_TSC_VMCALL);
+KFP_PARAM_CHECK(cpuid_leaf, KFP_PARAM_CPUID_LEAF);
+KFP_PARAM_CHECK(cpuid_subleaf, KFP_PARAM_CPUID_SUBLEAF);
+KFP_PARAM_CHECK(vmcall_insn, KFP_PARAM_VMCALL_INSN);
+KFP_PARAM_CHECK(cpuid_eax, KFP_PARAM_CPUID_EAX);
+KFP_PARAM_CHECK(cpuid_ebx, KFP_PARAM_CPUID_EBX);
+KFP_PARAM_CHECK(cpuid_ecx, KFP_PARAM_CPUID_ECX);
+KFP_PARAM_CHECK(cpuid_edx, KFP_PARAM_CPUID_EDX);
+KFP_PARAM_CHECK(vmcall_rax, KFP_PARAM_VMCALL_RAX);
 #undef KFP_PARAM_CHECK
 
 static_assert(sizeof(struct kfp_guest_params) == KFP_PARAMS_SIZE,

@@ -12,10 +12,10 @@ run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 out=/tmp/kfp-fastpath.$$
 
-ktap_plan 28
+ktap_plan 34
 if [ ! -w $D/rules ]; then
 	i=0
-	while [ $i -lt 28 ]; do
+	while [ $i -lt 34 ]; do
 		ktap_skip "fastpath" "kvm_fastpath not loaded (no $D/rules)"
 		i=$((i + 1))
 	done
@@ -140,6 +140,40 @@ guest --cpuid 200
 expect "cpuid on: all in the fast path" CPUID "200 0"
 echo "disable cpuid" >$D/handlers
 
+# cpuid_regs MODE LEAF SUBLEAF: the registers the guest read, one line.
+cpuid_regs() {
+	"$run" --mode "$1" --cpuid 3 --cpuid-leaf "$2" --cpuid-subleaf "$3" 2>&1 |
+		sed -n 's/^vCPU 0 cpuid [^:]*: //p'
+}
+
+# The guest reads the same registers with the handler off and on.
+same=1
+for mode in real long; do
+	for leaf in "0 0" "1 0" "7 0" "0xd 1" "0x40000000 0" "0x80000001 0"; do
+		set -- $leaf
+		echo "disable cpuid" >$D/handlers
+		off=$(cpuid_regs $mode "$1" "$2")
+		echo "enable cpuid" >$D/handlers
+		on=$(cpuid_regs $mode "$1" "$2")
+		if [ -z "$off" ] || [ "$off" != "$on" ]; then
+			ktap_diag "$mode leaf $1.$2: off '$off' on '$on'"
+			same=0
+		fi
+	done
+done
+if [ $same -eq 1 ]; then ktap_ok "cpuid on: the guest reads exactly stock KVM's values (6 leaves, real and long mode)"; else ktap_fail "cpuid on: the guest reads exactly stock KVM's values (6 leaves, real and long mode)"; fi
+
+# An override replaces the registers it names and nothing else.
+stock=$(cpuid_regs long 0x40000000 0)
+ovr=$(add cpuid leaf=0x40000000 eax=0x4000abcd ebx=0x4b504641)
+got=$(cpuid_regs long 0x40000000 0)
+want=$(echo "$stock" | sed 's/eax=0x[0-9a-f]*/eax=0x4000abcd/; s/ebx=0x[0-9a-f]*/ebx=0x4b504641/')
+ktap_diag "leaf 0x40000000 stock '$stock' overridden '$got'"
+if [ -n "$stock" ] && [ "$got" = "$want" ]; then ktap_ok "cpuid override replaces only the registers it names"; else ktap_fail "cpuid override replaces only the registers it names"; fi
+[ "$(hits "$ovr")" = 3 ] && ktap_ok "cpuid override counts its hits" || ktap_fail "cpuid override counts its hits"
+echo "del $ovr" >$D/rules
+echo "disable cpuid" >$D/handlers
+
 # --- EPT doorbell
 # A new VM's first touch of each of its pages is an EPT violation too.
 guest
@@ -188,8 +222,19 @@ expect_mmio "long mode: no doorbell write reaches KVM" 0
 echo "disable ept" >$D/handlers
 
 # --- a handler registered by another module
+# vmcall_rax MODE: RAX after the guest's VMCALLs (unknown hypercall nr).
+vmcall_rax() {
+	guest --mode "$1" --vmcall 10 && sed -n 's/^vCPU 0 vmcall rax=\(0x[0-9a-f]*\).*/\1/p' $out
+}
+got=$(vmcall_rax long)
+ktap_diag "stock VMCALL: rax=$got (-KVM_ENOSYS is 0xfffffffffffffc18)"
+[ "$got" = 0xfffffffffffffc18 ] && ktap_ok "stock KVM answers VMCALL with -KVM_ENOSYS" || ktap_fail "stock KVM answers VMCALL with -KVM_ENOSYS"
 if insmod ./kfp_test_handler.ko; then
 	ktap_check "registered handler is listed" grep -q 'test_vmcall enabled kfp_test_handler' $D/handlers
+	got=$(vmcall_rax long)
+	ktap_diag "VMCALL with the test handler: rax=$got"
+	[ "$got" = 0x4b465054 ] && ktap_ok "the registered handler answers VMCALL" || ktap_fail "the registered handler answers VMCALL"
+	expect "the registered handler takes every VMCALL in the fast path" VMCALL "10 0"
 	if rmmod kfp_test_handler 2>/dev/null; then
 		ktap_fail "its module cannot unload while installed"
 	else
@@ -199,6 +244,8 @@ if insmod ./kfp_test_handler.ko; then
 	ktap_check "after detach its module unloads" rmmod kfp_test_handler
 else
 	ktap_fail "registered handler is listed"
+	ktap_fail "the registered handler answers VMCALL"
+	ktap_fail "the registered handler takes every VMCALL in the fast path"
 	ktap_fail "its module cannot unload while installed"
 	ktap_fail "after detach its module unloads"
 fi

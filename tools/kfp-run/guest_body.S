@@ -2,7 +2,8 @@
 /*
  * The built-in test guest, shared by every mode.  Not assembled on its
  * own: guest_real.S, guest_prot.S and guest_long.S define KFP_MODE (the
- * symbol infix) and KFP_CODE (.code16/.code32/.code64), then include
+ * symbol infix), KFP_CODE (.code16/.code32/.code64) and KFP_BITS (16,
+ * 32, 64), then include
  * this file.  The host copies the code between
  * kfp_guest_<mode>_start and kfp_guest_<mode>_end to KFP_GUEST_LOAD and
  * starts every vCPU at the beginning, in that mode, as
@@ -13,7 +14,7 @@
  * real mode (segment bases 0), protected mode (flat) and long mode (an
  * identity map) all resolve to the same guest-physical address.  %edi
  * holds the parameter block throughout, %esi the loop count; neither
- * CPUID, RDTSC, WRMSR nor IN/OUT touch them.
+ * CPUID, RDTSC, WRMSR, IN/OUT nor KVM's hypercalls touch them.
  *
  * The guest first touches every page the measured part uses (code,
  * parameter block and stack), so that none of its own memory causes an
@@ -92,17 +93,24 @@ KFP_SYM(_start):
 .Lin_end:
 	TIMED_END KFP_PARAM_TSC_IN
 
-	/* n_cpuid CPUID leaf 0 (clobbers %eax-%edx). */
+	/*
+	 * n_cpuid CPUID of leaf cpuid_leaf, subleaf cpuid_subleaf; what the
+	 * last one returned goes to cpuid_eax..cpuid_edx.
+	 */
 	TIMED_BEGIN
 	movl	KFP_PARAM_N_CPUID(%edi), %esi
 	testl	%esi, %esi
 	jz	.Lcpuid_end
 .Lcpuid_loop:
-	xorl	%eax, %eax
-	xorl	%ecx, %ecx
+	movl	KFP_PARAM_CPUID_LEAF(%edi), %eax
+	movl	KFP_PARAM_CPUID_SUBLEAF(%edi), %ecx
 	cpuid
 	decl	%esi
 	jnz	.Lcpuid_loop
+	movl	%eax, KFP_PARAM_CPUID_EAX(%edi)
+	movl	%ebx, KFP_PARAM_CPUID_EBX(%edi)
+	movl	%ecx, KFP_PARAM_CPUID_ECX(%edi)
+	movl	%edx, KFP_PARAM_CPUID_EDX(%edi)
 .Lcpuid_end:
 	TIMED_END KFP_PARAM_TSC_CPUID
 
@@ -152,6 +160,40 @@ KFP_SYM(_start):
 	jnz	.Lmsr_loop
 .Lmsr_end:
 	TIMED_END KFP_PARAM_TSC_MSR
+
+	/*
+	 * n_vmcall hypercalls with RAX = KFP_VMCALL_NR, by VMCALL or, if
+	 * vmcall_insn says so, VMMCALL; RAX after the last one goes to
+	 * vmcall_rax (only EAX is visible below 64 bits: the upper half is
+	 * written as 0).
+	 */
+	TIMED_BEGIN
+	movl	KFP_PARAM_N_VMCALL(%edi), %esi
+	testl	%esi, %esi
+	jz	.Lvmcall_end
+	cmpl	$KFP_VMCALL_INSN_VMMCALL, KFP_PARAM_VMCALL_INSN(%edi)
+	je	.Lvmmcall_loop
+.Lvmcall_loop:
+	movl	$KFP_VMCALL_NR, %eax
+	vmcall
+	decl	%esi
+	jnz	.Lvmcall_loop
+	jmp	.Lvmcall_store
+.Lvmmcall_loop:
+	movl	$KFP_VMCALL_NR, %eax
+	vmmcall
+	decl	%esi
+	jnz	.Lvmmcall_loop
+.Lvmcall_store:
+	movl	%eax, KFP_PARAM_VMCALL_RAX(%edi)
+#if KFP_BITS == 64
+	shrq	$32, %rax
+	movl	%eax, KFP_PARAM_VMCALL_RAX + 4(%edi)
+#else
+	movl	$0, KFP_PARAM_VMCALL_RAX + 4(%edi)
+#endif
+.Lvmcall_end:
+	TIMED_END KFP_PARAM_TSC_VMCALL
 
 	movb	$KFP_STATUS_OK, %al
 .Ldone:

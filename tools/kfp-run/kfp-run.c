@@ -4,12 +4,15 @@
  *
  * With a built-in workload, every vCPU runs the test guest in the chosen
  * mode, making an exact number of exits of each kind, and kfp-run checks
- * that userspace saw exactly the exits it should, vCPU by vCPU.  CPUID
- * and WRMSR are completed by KVM in the kernel, so they never reach
- * userspace; they are there for the kvm_fastpath module to count.  With
+ * that userspace saw exactly the exits it should, vCPU by vCPU.  CPUID,
+ * WRMSR and the unknown hypercall of the vmcall workload are completed
+ * by KVM in the kernel, so they never reach userspace; they are there
+ * for the kvm_fastpath module to count (the guest reports what CPUID
+ * and the hypercall returned, and kfp-run prints it).  With
  * --guest, a user-supplied flat binary runs instead and kfp-run only
  * reports what it saw.  Documentation/usage.rst describes it all.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -26,7 +29,16 @@
 
 /* The kinds of exit a workload makes, in the guest's order. */
 enum kfp_kind {
-	KFP_OUT, KFP_IN, KFP_CPUID, KFP_HLT, KFP_MMIO, KFP_MSR, KFP_NR_KINDS,
+	KFP_OUT, KFP_IN, KFP_CPUID, KFP_HLT, KFP_MMIO, KFP_MSR, KFP_VMCALL,
+	KFP_NR_KINDS,
+};
+
+/* mixed is every kind but vmcall. */
+#define KFP_IN_MIXED(kind)	((kind) != KFP_VMCALL)
+
+static const char * const kfp_vmcall_insns[] = {
+	[KFP_VMCALL_INSN_VMCALL]  = "vmcall",
+	[KFP_VMCALL_INSN_VMMCALL] = "vmmcall",
 };
 
 static const struct {
@@ -36,10 +48,11 @@ static const struct {
 } kfp_kinds[KFP_NR_KINDS] = {
 	[KFP_OUT]   = { "out",   "io-out", "OUT to the work port (or --port)" },
 	[KFP_IN]    = { "in",    "io-in",  "IN from the work port" },
-	[KFP_CPUID] = { "cpuid", "cpuid",  "CPUID leaf 0 (KVM completes it)" },
+	[KFP_CPUID] = { "cpuid", "cpuid",  "CPUID of --cpuid-leaf (KVM completes it)" },
 	[KFP_HLT]   = { "hlt",   "hlt",    "HLT with interrupts off" },
 	[KFP_MMIO]  = { "mmio",  "mmio",   "byte write to GPA 0xd0000, no memslot" },
 	[KFP_MSR]   = { "msr",   "msr",    "WRMSR IA32_PAT (KVM completes it)" },
+	[KFP_VMCALL] = { "vmcall", "vmcall", "VMCALL/VMMCALL, RAX=0x7fffffff (KVM completes it)" },
 };
 
 struct kfp_opts {
@@ -51,6 +64,11 @@ struct kfp_opts {
 	bool irqchip;
 	unsigned int port;
 	bool port_given;
+	unsigned int cpuid_leaf;
+	unsigned int cpuid_subleaf;
+	bool cpuid_given;		/* --cpuid-leaf or --cpuid-subleaf */
+	unsigned int vmcall_insn;	/* KFP_VMCALL_INSN_* */
+	bool vmcall_insn_given;
 	const char *guest_file;
 	unsigned long long load;
 	bool load_given;
@@ -75,6 +93,24 @@ struct kfp_tally {
 
 static const char *prog = "kfp-run";
 
+/*
+ * The hypercall instruction native to this host's CPU: VMMCALL on AMD
+ * and Hygon, VMCALL otherwise.  KVM gives the guest the host's vendor.
+ */
+static unsigned int kfp_host_vmcall_insn(void)
+{
+	unsigned int eax, regs[3];
+	char vendor[13];
+
+	if (!__get_cpuid(0, &eax, &regs[0], &regs[2], &regs[1]))
+		return KFP_VMCALL_INSN_VMCALL;
+	memcpy(vendor, regs, 12);
+	vendor[12] = '\0';
+	if (!strcmp(vendor, "AuthenticAMD") || !strcmp(vendor, "HygonGenuine"))
+		return KFP_VMCALL_INSN_VMMCALL;
+	return KFP_VMCALL_INSN_VMCALL;
+}
+
 static void print_usage(FILE *f)
 {
 	unsigned int i;
@@ -82,6 +118,7 @@ static void print_usage(FILE *f)
 	fprintf(f,
 		"usage: %s [options] [WORKLOAD [COUNT]]\n"
 		"       %s [options] --out N --in N --cpuid N --hlt N --mmio N --msr N\n"
+		"                         --vmcall N\n"
 		"       %s [options] --guest FILE [--load-addr ADDR]\n"
 		"\n"
 		"Run a KVM guest and report the VM exits userspace saw.  A built-in\n"
@@ -96,14 +133,25 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", kfp_kinds[i].workload,
 			kfp_kinds[i].what);
 	fprintf(f,
-		"  %-8s COUNT of each of the above\n"
+		"  %-8s COUNT of each of the above but vmcall\n"
+		"\n"
+		"The guest reports what its last CPUID and hypercall returned: a line\n"
+		"'vCPU N cpuid LEAF.SUBLEAF: eax=... ebx=... ecx=... edx=...' and\n"
+		"'vCPU N vmcall rax=... insn=...' per vCPU.  Stock KVM answers the\n"
+		"unknown hypercall with -KVM_ENOSYS (-1000): 0xfffffffffffffc18 in\n"
+		"long mode, 0xfffffc18 (EAX) in real and prot mode.\n"
 		"\n"
 		"Options:\n"
 		"  -m, --mode MODE     real (default), prot (32-bit flat) or long (64-bit,\n"
 		"                      identity-mapped); the launcher builds the GDT and\n"
 		"                      page tables\n"
-		"  --out N, --in N, --cpuid N, --hlt N, --mmio N, --msr N\n"
+		"  --out N, --in N, --cpuid N, --hlt N, --mmio N, --msr N, --vmcall N\n"
 		"                      exits of each kind per vCPU, instead of a WORKLOAD\n"
+		"  --cpuid-leaf L, --cpuid-subleaf S\n"
+		"                      the leaf (EAX) and subleaf (ECX) of every CPUID\n"
+		"                      (default 0 and 0)\n"
+		"  --vmcall-insn INSN  vmcall (Intel) or vmmcall (AMD): the hypercall\n"
+		"                      instruction (default: this host's, now %s)\n"
 		"  -n, --vcpus N       N vCPUs (1 to %d), one thread each, all running\n"
 		"                      the workload; results per vCPU and in total\n"
 		"  --irqchip           create the in-kernel irqchip (KVM_CREATE_IRQCHIP):\n"
@@ -124,7 +172,8 @@ static void print_usage(FILE *f)
 		"Bytes the guest writes to port 0x%x go to stdout (stderr with --json).\n"
 		"Exit status: 0 all exits as expected, 1 a failure (no usable KVM, an\n"
 		"unexpected exit, a mismatch), 2 bad arguments.\n",
-		"mixed", KFP_MAX_VCPUS, KFP_PORT_WORK, KFP_PORT_DONE,
+		"mixed", kfp_vmcall_insns[kfp_host_vmcall_insn()],
+		KFP_MAX_VCPUS, KFP_PORT_WORK, KFP_PORT_DONE,
 		KFP_GUEST_LOAD, KFP_PORT_SERIAL);
 }
 
@@ -180,7 +229,7 @@ static void parse_workload(struct kfp_opts *o, const char *name,
 		count = parse_number("COUNT", count_arg, KFP_RUN_MAX_COUNT);
 	if (!strcmp(name, "mixed")) {
 		for (i = 0; i < KFP_NR_KINDS; i++)
-			o->count[i] = count;
+			o->count[i] = KFP_IN_MIXED(i) ? count : 0;
 		return;
 	}
 	for (i = 0; i < KFP_NR_KINDS; i++) {
@@ -189,7 +238,7 @@ static void parse_workload(struct kfp_opts *o, const char *name,
 			return;
 		}
 	}
-	usage_error("unknown workload '%s' (io-out, io-in, cpuid, hlt, mmio, msr, mixed)",
+	usage_error("unknown workload '%s' (io-out, io-in, cpuid, hlt, mmio, msr, vmcall, mixed)",
 		    name);
 }
 
@@ -197,7 +246,8 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 {
 	enum {
 		OPT_IRQCHIP = 256, OPT_PORT, OPT_GUEST, OPT_LOAD, OPT_TIMEOUT,
-		OPT_JSON, OPT_COUNT,	/* OPT_COUNT + kind */
+		OPT_JSON, OPT_CPUID_LEAF, OPT_CPUID_SUBLEAF, OPT_VMCALL_INSN,
+		OPT_COUNT,	/* OPT_COUNT + kind */
 	};
 	static const struct option opts[] = {
 		{ "mode",      required_argument, NULL, 'm' },
@@ -207,6 +257,10 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		{ "hlt",       required_argument, NULL, OPT_COUNT + KFP_HLT },
 		{ "mmio",      required_argument, NULL, OPT_COUNT + KFP_MMIO },
 		{ "msr",       required_argument, NULL, OPT_COUNT + KFP_MSR },
+		{ "vmcall",    required_argument, NULL, OPT_COUNT + KFP_VMCALL },
+		{ "cpuid-leaf", required_argument, NULL, OPT_CPUID_LEAF },
+		{ "cpuid-subleaf", required_argument, NULL, OPT_CPUID_SUBLEAF },
+		{ "vmcall-insn", required_argument, NULL, OPT_VMCALL_INSN },
 		{ "vcpus",     required_argument, NULL, 'n' },
 		{ "irqchip",   no_argument,       NULL, OPT_IRQCHIP },
 		{ "port",      required_argument, NULL, OPT_PORT },
@@ -239,6 +293,26 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		case OPT_PORT:
 			o->port = parse_number("--port", optarg, 0xffff);
 			o->port_given = true;
+			break;
+		case OPT_CPUID_LEAF:
+			o->cpuid_leaf = parse_number("--cpuid-leaf", optarg,
+						     0xffffffff);
+			o->cpuid_given = true;
+			break;
+		case OPT_CPUID_SUBLEAF:
+			o->cpuid_subleaf = parse_number("--cpuid-subleaf",
+							optarg, 0xffffffff);
+			o->cpuid_given = true;
+			break;
+		case OPT_VMCALL_INSN:
+			if (!strcmp(optarg, "vmcall"))
+				o->vmcall_insn = KFP_VMCALL_INSN_VMCALL;
+			else if (!strcmp(optarg, "vmmcall"))
+				o->vmcall_insn = KFP_VMCALL_INSN_VMMCALL;
+			else
+				usage_error("--vmcall-insn: '%s' is not vmcall or vmmcall",
+					    optarg);
+			o->vmcall_insn_given = true;
 			break;
 		case OPT_GUEST:
 			o->guest_file = optarg;
@@ -287,6 +361,10 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		usage_error("--guest runs its own code: no WORKLOAD or counts");
 	if (o->guest_file && o->port_given)
 		usage_error("--port is for the io-out workload, not --guest");
+	if (o->guest_file && o->cpuid_given)
+		usage_error("--cpuid-leaf/-subleaf are for the cpuid workload, not --guest");
+	if (o->guest_file && o->vmcall_insn_given)
+		usage_error("--vmcall-insn is for the vmcall workload, not --guest");
 	if (o->load_given && !o->guest_file)
 		usage_error("--load-addr needs --guest");
 	if (o->port_given && (o->port == KFP_PORT_MARK ||
@@ -334,7 +412,7 @@ static void tally_vcpu(const struct kfp_opts *o, const struct kfp_vcpu *v,
 	const struct kfp_guest_params *r = &v->result;
 	const unsigned long long ticks[KFP_NR_KINDS] = {
 		r->tsc_out, r->tsc_in, r->tsc_cpuid, r->tsc_hlt, r->tsc_mmio,
-		r->tsc_msr,
+		r->tsc_msr, r->tsc_vmcall,
 	};
 	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip);
 	unsigned int i;
@@ -360,6 +438,11 @@ static void tally_vcpu(const struct kfp_opts *o, const struct kfp_vcpu *v,
 				   t->io_expected.work_in + 2;
 	t->expected[KVM_EXIT_HLT] = o->irqchip ? 0 : o->count[KFP_HLT];
 	t->expected[KVM_EXIT_MMIO] = o->count[KFP_MMIO];
+	/*
+	 * CPUID, WRMSR and the unknown hypercall: KVM completes them all in
+	 * the kernel, so none of them shows up here (a KVM_EXIT_HYPERCALL
+	 * would be an unexpected exit).
+	 */
 
 	for (i = 0; i < KFP_VM_NR_EXITS; i++)
 		t->ok &= t->exits[i].count == t->expected[i];
@@ -498,6 +581,28 @@ static void print_guest_view(const struct kfp_tally *t)
 	}
 }
 
+/* What the last CPUID and hypercall of each vCPU returned. */
+static void print_results(const struct kfp_opts *o, const struct kfp_vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nr_vcpus; i++) {
+		const struct kfp_guest_params *r = &vm->vcpus[i].result;
+
+		if (o->count[KFP_CPUID]) {
+			printf("vCPU %u cpuid 0x%x.%u:", i, o->cpuid_leaf,
+			       o->cpuid_subleaf);
+			printf(" eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x\n",
+			       r->cpuid_eax, r->cpuid_ebx, r->cpuid_ecx,
+			       r->cpuid_edx);
+		}
+		if (o->count[KFP_VMCALL])
+			printf("vCPU %u vmcall rax=0x%llx insn=%s\n", i,
+			       (unsigned long long)r->vmcall_rax,
+			       kfp_vmcall_insns[o->vmcall_insn]);
+	}
+}
+
 static void print_per_vcpu(const struct kfp_opts *o,
 			   const struct kfp_tally *per)
 {
@@ -542,12 +647,19 @@ static void print_header(const struct kfp_opts *o, size_t image_size)
 	printf("; per vCPU:");
 	for (i = 0; i < KFP_NR_KINDS; i++)
 		printf(" %s=%lu", kfp_kinds[i].name, o->count[i]);
+	if (o->count[KFP_CPUID])
+		printf(", cpuid leaf 0x%x.%u", o->cpuid_leaf,
+		       o->cpuid_subleaf);
+	if (o->count[KFP_VMCALL])
+		printf(", %s", kfp_vmcall_insns[o->vmcall_insn]);
 	printf("\n");
 }
 
 static void print_tables(const struct kfp_opts *o, const struct kfp_tally *sum,
-			 const struct kfp_tally *per, size_t image_size)
+			 const struct kfp_tally *per, const struct kfp_vm *vm)
 {
+	size_t image_size = vm->cfg.image.size;
+
 	print_header(o, image_size);
 	print_userspace_table(o, sum);
 	if (o->nr_vcpus > 1)
@@ -560,8 +672,10 @@ static void print_tables(const struct kfp_opts *o, const struct kfp_tally *sum,
 		print_mismatch(!o->guest_file &&
 			       sum->wakeups != sum->wakeups_expected);
 	}
-	if (!o->guest_file)
+	if (!o->guest_file) {
 		print_guest_view(sum);
+		print_results(o, vm);
+	}
 }
 
 /* --- JSON ----------------------------------------------------------- */
@@ -636,6 +750,16 @@ static void json_tally(const struct kfp_opts *o, const struct kfp_tally *t,
 	json_io("io", &t->io, in, "");
 }
 
+/* A vCPU's last CPUID and hypercall results (0 for none), at @in. */
+static void json_results(const struct kfp_guest_params *r, const char *in)
+{
+	printf("%s\"cpuid_result\": {\"eax\": %u, \"ebx\": %u, ", in,
+	       r->cpuid_eax, r->cpuid_ebx);
+	printf("\"ecx\": %u, \"edx\": %u},\n", r->cpuid_ecx, r->cpuid_edx);
+	printf("%s\"vmcall_result\": {\"rax\": %llu},\n", in,
+	       (unsigned long long)r->vmcall_rax);
+}
+
 static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
 		       const struct kfp_tally *per, const struct kfp_vm *vm)
 {
@@ -657,6 +781,10 @@ static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
 		for (i = 0; i < KFP_NR_KINDS; i++)
 			printf("\"%s\": %lu%s", kfp_kinds[i].name, o->count[i],
 			       i + 1 < KFP_NR_KINDS ? ", " : "},\n");
+		printf("  \"cpuid_leaf\": %u,\n", o->cpuid_leaf);
+		printf("  \"cpuid_subleaf\": %u,\n", o->cpuid_subleaf);
+		printf("  \"vmcall_insn\": \"%s\",\n",
+		       kfp_vmcall_insns[o->vmcall_insn]);
 	}
 	printf("  \"load_addr\": %llu,\n", o->load);
 	printf("  \"ok\": %s,\n", sum->ok ? "true" : "false");
@@ -668,6 +796,8 @@ static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
 		printf("    {\n");
 		printf("      \"vcpu\": %u,\n", i);
 		printf("      \"status\": %d,\n", vm->vcpus[i].guest_status);
+		if (!o->guest_file)
+			json_results(&vm->vcpus[i].result, "      ");
 		json_tally(o, &per[i], "      ");
 		printf("    }%s\n", i + 1 < o->nr_vcpus ? "," : "");
 	}
@@ -686,7 +816,7 @@ static void print_ok_line(const struct kfp_opts *o)
 	for (i = 0; i < KFP_NR_KINDS; i++) {
 		if (!o->count[i])
 			continue;
-		if (i == KFP_CPUID || i == KFP_MSR ||
+		if (i == KFP_CPUID || i == KFP_MSR || i == KFP_VMCALL ||
 		    (i == KFP_HLT && o->irqchip) ||
 		    (i == KFP_OUT && out_in_kernel)) {
 			printf("%s%s x%lu", sep, kfp_kinds[i].name, o->count[i]);
@@ -706,6 +836,7 @@ int main(int argc, char **argv)
 		.nr_vcpus = 1,
 		.port = KFP_PORT_WORK,
 		.load = KFP_GUEST_LOAD,
+		.vmcall_insn = kfp_host_vmcall_insn(),
 	};
 	struct kfp_guest_params p = { .magic = KFP_PARAMS_MAGIC };
 	struct kfp_tally sum, *per;
@@ -723,6 +854,10 @@ int main(int argc, char **argv)
 	p.n_hlt = o.count[KFP_HLT];
 	p.n_mmio = o.count[KFP_MMIO];
 	p.n_msr = o.count[KFP_MSR];
+	p.n_vmcall = o.count[KFP_VMCALL];
+	p.cpuid_leaf = o.cpuid_leaf;
+	p.cpuid_subleaf = o.cpuid_subleaf;
+	p.vmcall_insn = o.vmcall_insn;
 	p.out_port = o.port;
 	kfp_vm_config_builtin(&cfg, o.mode, &p);
 	cfg.nr_vcpus = o.nr_vcpus;
@@ -766,7 +901,7 @@ int main(int argc, char **argv)
 	if (o.json)
 		print_json(&o, &sum, per, &vm);
 	else if (!o.quiet)
-		print_tables(&o, &sum, per, cfg.image.size);
+		print_tables(&o, &sum, per, &vm);
 	kfp_vm_destroy(&vm);
 	free(per);
 	if (o.guest_file)
