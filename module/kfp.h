@@ -57,15 +57,20 @@ extern struct kfp_cpu_stats __percpu *kfp_stats;
 int kfp_stats_init(void);
 void kfp_stats_exit(void);
 
+static inline bool kfp_in_l2(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.hflags & HF_GUEST_MASK;
+}
+
 /* Count one exit; called with IRQs off from the vcpu_run wrapper. */
-static inline void kfp_count_exit(u32 idx, bool l2)
+static __always_inline void kfp_count_exit(u32 idx, struct kvm_vcpu *vcpu)
 {
 	if (unlikely(idx >= KFP_NR_EXITS)) {
 		this_cpu_inc(kfp_stats->unknown);
 		return;
 	}
 	this_cpu_inc(kfp_stats->exits[idx]);
-	if (l2)
+	if (unlikely(kfp_in_l2(vcpu)))
 		this_cpu_inc(kfp_stats->l2_exits[idx]);
 }
 
@@ -108,13 +113,11 @@ kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
 	     fastpath_t (*handle)(struct kvm_vcpu *vcpu, u32 idx))
 {
 	fastpath_t ret;
-	bool l2;
 	u32 idx;
 
 	ret = static_call(kfp_vendor_run)(vcpu, arg);
 	idx = exit_index(vcpu);
-	l2 = vcpu->arch.hflags & HF_GUEST_MASK;
-	kfp_count_exit(idx, l2);
+	kfp_count_exit(idx, vcpu);
 
 	/*
 	 * Only exits KVM left for its slow path, from L1: an L2 exit is
@@ -122,8 +125,8 @@ kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
 	 * must not be done twice.
 	 */
 	if (static_branch_unlikely(&kfp_dispatch_on) &&
-	    ret == EXIT_FASTPATH_NONE && !l2 && idx < KFP_NR_EXITS &&
-	    rcu_access_pointer(kfp_table[idx]))
+	    ret == EXIT_FASTPATH_NONE && !kfp_in_l2(vcpu) &&
+	    idx < KFP_NR_EXITS && rcu_access_pointer(kfp_table[idx]))
 		ret = handle(vcpu, idx);
 	return ret;
 }
