@@ -17,7 +17,7 @@ kdir=/usr/src/linux-headers-$rel
 [ -d "$kdir" ] || { echo "build-module: no headers in $kdir: run 'make deps'" >&2; exit 2; }
 
 out=$top/build/$rel
-mkdir -p "$out/module" "$out/selftests"
+mkdir -p "$out/module" "$out/selftests" "$out/tools/bench"
 find "$out" -xtype l -delete		# sources removed since the last build
 ln -sfn "$top/Kbuild" "$out/Kbuild"
 ln -sfn "$top/include" "$out/include"
@@ -25,4 +25,5 @@ for f in "$top"/module/*.[ch]; do
 	ln -sfn "$f" "$out/module/"
 done
 ln -sfn "$top/selftests/kfp_test_handler.c" "$out/selftests/"
+ln -sfn "$top/tools/bench/kfp_null_handler.c" "$out/tools/bench/"
 exec make -C "$kdir" M="$out" "$@" modules
