@@ -15,7 +15,7 @@ tools/build-module.sh "$rel" >/dev/null
 script=$(mktemp)
 trap 'rm -f "$script"' EXIT
 cat >"$script" <<'GUEST'
-D=/sys/kernel/debug/kvm_fastpath
+. ./guest-lib.sh
 insmod ./kvm_fastpath.ko || exit 1
 cat $D/info
 ./kfp-stat --reset
@@ -23,10 +23,8 @@ echo "== stock KVM: kfp-run --mode long mixed 500"
 ./kfp-run --mode long mixed 500 || exit 1
 ./kfp-stat
 echo "== fast path on: OUT sink and IN const on port 0x510, doorbell at 0xd0000, CPUID"
-echo "io ports=0x510 dir=out size=1 action=sink" >$D/rules
-echo "io ports=0x510 dir=in size=1 action=const value=0xa5" >$D/rules
-echo "doorbell gpa=0xd0000 len=0x1000" >$D/rules
-for h in io cpuid ept; do echo "enable $h" >$D/handlers; done
+kfp_workload_rules || exit 1
+kfp_handlers enable io cpuid ept || exit 1
 cat $D/handlers
 ./kfp-stat --reset
 echo "== kfp-run --mode long mixed 500 (the guest's view; userspace no longer sees the handled exits)"
@@ -36,6 +34,6 @@ cat $D/rules
 rmmod kvm_fastpath
 GUEST
 echo "demo: booting $rel in Bochs (VMX); this takes about two minutes"
-tools/emu/run.sh --vendor vmx --kernel "$rel" "$script" \
+tools/emu/run.sh --vendor vmx --kernel "$rel" "$script" tools/guest-lib.sh \
 	"build/$rel/kvm_fastpath.ko" tools/kfp-run/kfp-run tools/kfp-stat/kfp-stat |
 	grep -v -e '^kfp-emu: ' -e '^\[ *[0-9.]*\] '
