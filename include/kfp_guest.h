@@ -16,7 +16,8 @@
  *   0x06000  per-vCPU areas, KFP_VCPU_AREA_SIZE each, up to
  *            KFP_MAX_VCPUS: parameter block at the start, stack
  *            growing down from the end
- *   0x0e000  (free)
+ *   0x0e000  long mode PD for 3 GiB to 4 GiB: maps the local APIC page
+ *   0x0f000  buffer of the io-str workload (KFP_STR_BUF_SIZE bytes)
  *   0x10000  guest code (KFP_GUEST_LOAD), up to the end of the memslot
  *
  * All of it sits below 64 KiB except the code, so real-mode code reaches
@@ -57,6 +58,10 @@
 #define KFP_GUEST_LOAD		0x10000
 #define KFP_GUEST_MAX_SIZE	0x1000	/* built-in guests: one code page */
 #define KFP_MMIO_GPA		0xd0000
+#define KFP_PD_HIGH_GPA		0xe000	/* long mode: 3 GiB to 4 GiB */
+#define KFP_STR_BUF_GPA		0xf000
+#define KFP_STR_BUF_SIZE	0x1000
+#define KFP_APIC_GPA		0xfee00000	/* the local APIC (xAPIC mode) */
 
 #define KFP_VCPU_PARAMS_GPA(id)	(KFP_VCPU_AREA_GPA + (id) * KFP_VCPU_AREA_SIZE)
 #define KFP_VCPU_STACK_TOP(id)	(KFP_VCPU_PARAMS_GPA(id) + KFP_VCPU_AREA_SIZE)
@@ -73,14 +78,30 @@
 #define KFP_SEL_TSS		0x28	/* busy TSS at KFP_TSS_GPA (16 bytes) */
 #define KFP_GDT_ENTRIES		7
 
-/* Long mode identity map: 512 PD entries of 2 MiB. */
+/*
+ * Long mode identity map: 512 PD entries of 2 MiB, and one more 2 MiB
+ * page in the PD at KFP_PD_HIGH_GPA, the one that holds KFP_APIC_GPA.
+ */
 #define KFP_IDMAP_SIZE		0x40000000
+
+/*
+ * The irq workload: the guest points this IDT vector at its handler,
+ * sends itself a fixed interrupt of it through the APIC's ICR (register
+ * offsets below), and HLTs with it pending.  Prot and long mode only.
+ */
+#define KFP_IRQ_VECTOR		0x40
+#define KFP_APIC_REG_EOI	0x0b0
+#define KFP_APIC_REG_SVR	0x0f0
+#define KFP_APIC_REG_ICR_LO	0x300
+#define KFP_APIC_SVR_ENABLE	0x1ff	/* APIC on, spurious vector 0xff */
+#define KFP_APIC_ICR_SELF	0x40000	/* destination shorthand: self */
 
 /* Guest -> host I/O ports, all accessed a byte at a time. */
 #define KFP_PORT_WORK		0x510	/* OUT/IN workload */
 #define KFP_PORT_MARK		0x511	/* warm-up done, measurement starts */
 #define KFP_PORT_DONE		0x512	/* finished; AL = KFP_STATUS_* */
 #define KFP_PORT_SERIAL		0xe9	/* bytes written here go to stdout */
+#define KFP_PORT_STR		0x513	/* OUTSB/INSB of the io-str workload */
 
 /* The byte the host returns for every IN from KFP_PORT_WORK. */
 #define KFP_IN_VALUE		0xa5
@@ -112,6 +133,8 @@
 #define KFP_STATUS_OK		0
 #define KFP_STATUS_BAD_MAGIC	1	/* parameter block not set up */
 #define KFP_STATUS_BAD_IN	2	/* IN returned something else */
+#define KFP_STATUS_BAD_IRQ	3	/* interrupts taken != HLTs (irq) */
+#define KFP_STATUS_BAD_INS	4	/* INSB stored something else */
 
 /*
  * Parameter block, one per vCPU: magic, counts and workload settings
@@ -144,11 +167,16 @@
 #define KFP_PARAM_CPUID_LEAF	112
 #define KFP_PARAM_CPUID_SUBLEAF	116
 #define KFP_PARAM_VMCALL_INSN	120
+#define KFP_PARAM_N_IRQ		124
 #define KFP_PARAM_CPUID_EAX	128
 #define KFP_PARAM_CPUID_EBX	132
 #define KFP_PARAM_CPUID_ECX	136
 #define KFP_PARAM_CPUID_EDX	140
 #define KFP_PARAM_VMCALL_RAX	144
+#define KFP_PARAM_IRQ_TAKEN	152
+#define KFP_PARAM_N_STR		156
+#define KFP_PARAM_TSC_IRQ	160
+#define KFP_PARAM_TSC_STR	168
 #define KFP_PARAMS_SIZE		192
 
 #ifndef __ASSEMBLY__
@@ -182,14 +210,18 @@ struct kfp_guest_params {
 	__u32 cpuid_leaf;	/* EAX and ECX for every CPUID */
 	__u32 cpuid_subleaf;
 	__u32 vmcall_insn;	/* KFP_VMCALL_INSN_* */
-	__u32 reserved0;
+	__u32 n_irq;		/* self-IPI, STI, HLT (irq workload) */
 	/* Written by the guest after its last CPUID and VMCALL, if any. */
 	__u32 cpuid_eax;
 	__u32 cpuid_ebx;
 	__u32 cpuid_ecx;
 	__u32 cpuid_edx;
 	__u64 vmcall_rax;	/* 16/32-bit modes: EAX, zero-extended */
-	__u64 reserved[5];
+	__u32 irq_taken;	/* written by the guest's interrupt handler */
+	__u32 n_str;		/* io-str: N OUTSB, REP OUTSB of N, same for INSB */
+	__u64 tsc_irq;
+	__u64 tsc_str;
+	__u64 reserved[2];
 };
 
 #define KFP_PARAM_CHECK(field, off) \
@@ -223,6 +255,11 @@ KFP_PARAM_CHECK(cpuid_ebx, KFP_PARAM_CPUID_EBX);
 KFP_PARAM_CHECK(cpuid_ecx, KFP_PARAM_CPUID_ECX);
 KFP_PARAM_CHECK(cpuid_edx, KFP_PARAM_CPUID_EDX);
 KFP_PARAM_CHECK(vmcall_rax, KFP_PARAM_VMCALL_RAX);
+KFP_PARAM_CHECK(n_irq, KFP_PARAM_N_IRQ);
+KFP_PARAM_CHECK(irq_taken, KFP_PARAM_IRQ_TAKEN);
+KFP_PARAM_CHECK(n_str, KFP_PARAM_N_STR);
+KFP_PARAM_CHECK(tsc_irq, KFP_PARAM_TSC_IRQ);
+KFP_PARAM_CHECK(tsc_str, KFP_PARAM_TSC_STR);
 #undef KFP_PARAM_CHECK
 
 static_assert(sizeof(struct kfp_guest_params) == KFP_PARAMS_SIZE,
@@ -243,6 +280,10 @@ static_assert(KFP_GUEST_LOAD + KFP_GUEST_MAX_SIZE <= KFP_MEM_GPA + KFP_MEM_SIZE,
 static_assert(KFP_MMIO_GPA - KFP_MEM_GPA >= KFP_MEM_SIZE,
 	      "MMIO target inside guest memory");
 static_assert(KFP_MMIO_GPA < KFP_IDMAP_SIZE, "MMIO target not mapped");
+static_assert(KFP_VCPU_STACK_TOP(KFP_MAX_VCPUS - 1) <= KFP_PD_HIGH_GPA,
+	      "vCPU areas overlap the high PD");
+static_assert(KFP_STR_BUF_GPA + KFP_STR_BUF_SIZE <= KFP_GUEST_LOAD,
+	      "string buffer overlaps guest code");
 
 #endif /* __ASSEMBLY__ */
 

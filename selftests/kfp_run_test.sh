@@ -183,7 +183,7 @@ workloads_n=$(echo $workloads | wc -w)
 # original, mode x workload, irqchip, ports, vCPUs, output, --guest,
 # argument and capability errors, timeouts and closing lines, CPUID and
 # hypercall results
-ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7))
+ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 16))
 
 # --- the original points: help, arguments, a run, no permission, no KVM
 expect 0 '^usage: kfp-run' "--help prints usage" --help
@@ -419,4 +419,126 @@ expect 2 "--vmcall-insn: 'svm' is not vmcall or vmmcall" \
 	"an unknown --vmcall-insn is rejected" --vmcall-insn svm vmcall 1
 expect 2 'not --guest' "--cpuid-leaf with --guest is rejected" \
 	--cpuid-leaf 1 --guest /dev/null
+
+# --- irq-hlt, io-str and --single-step
+expect 0 'irq-hlt.*' "--help names irq-hlt, io-str and --single-step" --help
+if grep -q 'io-str' "$out" && grep -q -- '--single-step' "$out"; then
+	ktap_ok "--help describes io-str and --single-step"
+else
+	ktap_fail "--help describes io-str and --single-step"
+fi
+expect 2 'irq-hlt needs --irqchip' "irq-hlt without --irqchip is rejected" \
+	--mode long irq-hlt 5
+expect 2 'irq-hlt runs in prot or long mode' "irq-hlt in real mode is rejected" \
+	--irqchip irq-hlt 5
+expect 2 'io-str: 4097 is larger than 4096' "io-str above 4096 is rejected" \
+	io-str 4097
+expect 2 "kfp-run's own ports" "--port on the io-str port is rejected" \
+	--port 0x513 io-out
+if [ $guests -eq 1 ]; then
+	expect 2 'cover the page table at 0xe000' \
+		"--load-addr over the high page table is rejected" \
+		--guest "$tmp/hello.bin" --load-addr 0xe000
+else
+	ktap_skip "--load-addr over the high page table is rejected" \
+		"cannot assemble test guests (${CC:-gcc}, objcopy)"
+fi
+
+# irq_run MODE: irq-hlt $n with the in-kernel APIC; only mark and done
+# reach userspace, and the guest took every interrupt right after its HLT.
+irq_run() {
+	desc="$1 mode, --irqchip: irq-hlt $n takes every interrupt, no userspace exit"
+	if [ $kvm_ok -ne 1 ]; then
+		ktap_skip "$desc" "no usable /dev/kvm"
+		return
+	fi
+	"$run" --json --timeout 20 --mode "$1" --irqchip irq-hlt $n >"$out" 2>"$tmp/err"
+	rc=$?
+	fails=""
+	[ $rc -eq 0 ] || fails=" exit=$rc"
+	want "$out" vcpu0 irq_result taken $n
+	want "$out" total KVM_EXIT_IO count 2
+	want "$out" total KVM_EXIT_HLT count 0
+	[ "$(jothers "$out" total)" = 0 ] || fails="$fails other-exits"
+	if [ -z "$fails" ]; then
+		ktap_ok "$desc"
+	else
+		ktap_fail "$desc"
+		ktap_diag "kfp-run --json --mode $1 --irqchip irq-hlt $n:$fails"
+		sed 's/^/# /' "$tmp/err" | head -n 5
+	fi
+}
+irq_run prot
+irq_run long
+
+# str_run MODE: io-str $n; the bytes each way are exact (the guest checks
+# what INSB stored), the exits are KVM's to split.
+str_run() {
+	desc="$1 mode: io-str $n moves exactly $((2 * n)) bytes each way"
+	if [ $kvm_ok -ne 1 ]; then
+		ktap_skip "$desc" "no usable /dev/kvm"
+		return
+	fi
+	"$run" --json --timeout 20 --mode "$1" io-str $n >"$out" 2>"$tmp/err"
+	rc=$?
+	fails=""
+	[ $rc -eq 0 ] || fails=" exit=$rc"
+	grep -q '^  "ok": true,' "$out" || fails="$fails ok=false"
+	want "$out" total io str_out $((2 * n))
+	want "$out" total io str_in $((2 * n))
+	want "$out" total io out 0
+	[ "$(jothers "$out" total)" = 0 ] || fails="$fails other-exits"
+	exits=$(jget "$out" total io str_exits)
+	# At least one exit per single OUTSB and INSB and per REP.
+	[ "${exits:-0}" -ge $((2 * n + 2)) ] 2>/dev/null || fails="$fails str_exits=$exits"
+	if [ -z "$fails" ]; then
+		ktap_ok "$desc"
+	else
+		ktap_fail "$desc"
+		ktap_diag "kfp-run --json --mode $1 io-str $n:$fails"
+		sed 's/^/# /' "$tmp/err" | head -n 5
+	fi
+}
+for m in $modes; do
+	str_run $m
+done
+
+# step_run MODE: --single-step --out $n --cpuid $n; the IO exits stay
+# exact, and a KVM_EXIT_DEBUG comes for each of more than 3 instructions
+# per workload exit.
+step_run() {
+	desc="$1 mode, --single-step: a KVM_EXIT_DEBUG per instruction, IO exits exact"
+	if [ $kvm_ok -ne 1 ]; then
+		ktap_skip "$desc" "no usable /dev/kvm"
+		return
+	fi
+	"$run" --json --timeout 60 --mode "$1" --single-step --out $n --cpuid $n \
+		>"$out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q 'lacks KVM_CAP_SET_GUEST_DEBUG' "$tmp/err"; then
+		ktap_skip "$desc" "$(cat "$tmp/err")"
+		return
+	fi
+	fails=""
+	[ $rc -eq 0 ] || fails=" exit=$rc"
+	grep -q '^  "ok": true,' "$out" || fails="$fails ok=false"
+	want "$out" total KVM_EXIT_IO count $((n + 2))
+	want "$out" total io out $n
+	steps=$(jget "$out" total KVM_EXIT_DEBUG count)
+	[ "${steps:-0}" -gt $((3 * 2 * n)) ] 2>/dev/null || fails="$fails debug=$steps"
+	if [ -z "$fails" ]; then
+		ktap_ok "$desc"
+	else
+		ktap_fail "$desc"
+		ktap_diag "kfp-run --json --mode $1 --single-step --out $n --cpuid $n:$fails"
+		sed 's/^/# /' "$tmp/err" | head -n 5
+	fi
+}
+for m in $modes; do
+	step_run $m
+done
+export KFP_RUN_HIDE_CAP=KVM_CAP_SET_GUEST_DEBUG
+expect_kvm 1 '^kfp-run: KVM lacks KVM_CAP_SET_GUEST_DEBUG, needed for --single-step$' \
+	"a KVM without KVM_CAP_SET_GUEST_DEBUG is reported" --single-step --out 1
+unset KFP_RUN_HIDE_CAP
 ktap_finish

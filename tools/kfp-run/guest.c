@@ -30,6 +30,8 @@
 #define KFP_PTE_A		BIT_ULL(5)
 #define KFP_PTE_D		BIT_ULL(6)
 #define KFP_PTE_PS		BIT_ULL(7)
+#define KFP_PTE_PWT		BIT_ULL(3)
+#define KFP_PTE_PCD		BIT_ULL(4)
 #define KFP_PAGE_2M		0x200000ULL
 
 /* Segment types; "accessed" is preset so the CPU never writes the GDT. */
@@ -147,6 +149,12 @@ int kfp_guest_check_placement(unsigned long long load, size_t size,
 			 size, load, KFP_GDT_GPA, KFP_SYS_END);
 		return -EINVAL;
 	}
+	if (kfp_overlaps(load, size, KFP_PD_HIGH_GPA, 0x1000)) {
+		snprintf(err, errlen,
+			 "%zu bytes at 0x%llx cover the page table at 0x%x",
+			 size, load, KFP_PD_HIGH_GPA);
+		return -EINVAL;
+	}
 	if (kfp_overlaps(load, size, KFP_VCPU_AREA_GPA, areas)) {
 		snprintf(err, errlen,
 			 "%zu bytes at 0x%llx cover the vCPU stacks and parameters at [0x%x, 0x%llx)",
@@ -257,10 +265,15 @@ static void kfp_build_gdt(void *mem)
 		  (unsigned long long)KFP_TSS_GPA >> 32);
 }
 
-/* PML4[0] -> PDPT[0] -> PD: 512 x 2 MiB, identity. */
+/*
+ * PML4[0] -> PDPT[0] -> PD: 512 x 2 MiB, identity; PDPT[3] -> the high PD,
+ * whose one entry maps the 2 MiB around the local APIC, uncached.
+ */
 static void kfp_build_page_tables(void *mem)
 {
 	const __u64 table = KFP_PTE_P | KFP_PTE_RW | KFP_PTE_A;
+	const __u64 high = 3ULL * KFP_IDMAP_SIZE;
+	const __u64 apic = KFP_APIC_GPA & ~(KFP_PAGE_2M - 1);
 	unsigned int i;
 
 	kfp_put64(mem, KFP_PML4_GPA, KFP_PDPT_GPA | table);
@@ -268,6 +281,10 @@ static void kfp_build_page_tables(void *mem)
 	for (i = 0; i < KFP_IDMAP_SIZE / KFP_PAGE_2M; i++)
 		kfp_put64(mem, KFP_PD_GPA + i * 8,
 			  i * KFP_PAGE_2M | table | KFP_PTE_D | KFP_PTE_PS);
+	kfp_put64(mem, KFP_PDPT_GPA + 3 * 8, KFP_PD_HIGH_GPA | table);
+	kfp_put64(mem, KFP_PD_HIGH_GPA + (apic - high) / KFP_PAGE_2M * 8,
+		  apic | table | KFP_PTE_D | KFP_PTE_PS | KFP_PTE_PCD |
+		  KFP_PTE_PWT);
 }
 
 void kfp_guest_build_tables(void *mem)
@@ -275,6 +292,7 @@ void kfp_guest_build_tables(void *mem)
 	kfp_build_gdt(mem);
 	memset((char *)mem + KFP_TSS_GPA, 0, KFP_TSS_SIZE);
 	memset((char *)mem + KFP_IDT_GPA, 0, 256 * 16);
+	memset((char *)mem + KFP_PD_HIGH_GPA, 0, 0x1000);
 	kfp_build_page_tables(mem);
 }
 

@@ -22,8 +22,9 @@
  * with an OUT to KFP_PORT_MARK.  From then on it does exactly the
  * operations its parameter block asks for, one kind after the other,
  * each loop timed with RDTSC, and reports with an OUT of the status in
- * AL to KFP_PORT_DONE.  All jumps are relative: the code runs wherever
- * it is loaded.
+ * AL to KFP_PORT_DONE.  The irq and io-str loops touch pages of their
+ * own (the IDT, the local APIC, the string buffer) in the measured part.
+ * All jumps are relative: the code runs wherever it is loaded.
  */
 #include "kfp_guest.h"
 
@@ -195,6 +196,117 @@ KFP_SYM(_start):
 .Lvmcall_end:
 	TIMED_END KFP_PARAM_TSC_VMCALL
 
+	/*
+	 * n_irq interrupts: each a fixed self-IPI of KFP_IRQ_VECTOR through
+	 * the local APIC's ICR with interrupts off, then STI; HLT, so that
+	 * the HLT exits with IF set and the interrupt pending (the STI
+	 * shadow covers the HLT).  The handler counts in irq_taken and EOIs;
+	 * each interrupt must have come right after its HLT.  Needs the
+	 * in-kernel APIC; not in real mode.
+	 */
+	TIMED_BEGIN
+	movl	KFP_PARAM_N_IRQ(%edi), %esi
+	testl	%esi, %esi
+	jz	.Lirq_end
+#if KFP_BITS == 16
+	jmp	.Lbad_irq
+#else
+	/* An interrupt gate for KFP_IRQ_VECTOR to .Lirq_handler. */
+#if KFP_BITS == 64
+	leaq	.Lirq_handler(%rip), %rax
+#define KFP_GATE	(KFP_IDT_GPA + KFP_IRQ_VECTOR * 16)
+#define KFP_GATE_SEL	KFP_SEL_CODE64
+#else
+	call	.Lirq_here
+.Lirq_here:
+	popl	%eax
+	addl	$(.Lirq_handler - .Lirq_here), %eax
+#define KFP_GATE	(KFP_IDT_GPA + KFP_IRQ_VECTOR * 8)
+#define KFP_GATE_SEL	KFP_SEL_CODE32
+#endif
+	movl	%eax, %ebx
+	andl	$0xffff, %ebx
+	orl	$(KFP_GATE_SEL << 16), %ebx
+	movl	%ebx, KFP_GATE
+	andl	$0xffff0000, %eax
+	orl	$0x8e00, %eax		/* present, DPL 0, interrupt gate */
+	movl	%eax, KFP_GATE + 4
+#if KFP_BITS == 64
+	movl	$0, KFP_GATE + 8
+	movl	$0, KFP_GATE + 12
+#endif
+	movl	$KFP_APIC_GPA, %ebx
+	movl	$KFP_APIC_SVR_ENABLE, KFP_APIC_REG_SVR(%ebx)
+.Lirq_loop:
+	movl	$(KFP_APIC_ICR_SELF | KFP_IRQ_VECTOR), KFP_APIC_REG_ICR_LO(%ebx)
+	sti
+	hlt
+	cli
+	movl	KFP_PARAM_N_IRQ(%edi), %eax
+	subl	%esi, %eax
+	incl	%eax
+	cmpl	%eax, KFP_PARAM_IRQ_TAKEN(%edi)
+	jne	.Lbad_irq
+	decl	%esi
+	jnz	.Lirq_loop
+#endif
+.Lirq_end:
+	TIMED_END KFP_PARAM_TSC_IRQ
+
+	/*
+	 * io-str, n_str: n_str single OUTSB to KFP_PORT_STR, one REP OUTSB
+	 * of n_str bytes, n_str single INSB and one REP INSB of n_str bytes
+	 * into the string buffer, which must then hold KFP_IN_VALUE
+	 * throughout.  At most KFP_STR_BUF_SIZE.  %esi and %edi are the
+	 * string registers here: the parameter block is on the stack.
+	 */
+	TIMED_BEGIN
+	movl	KFP_PARAM_N_STR(%edi), %ebx
+	testl	%ebx, %ebx
+	jz	.Lstr_end
+#if KFP_BITS == 64
+	pushq	%rdi
+#else
+	pushl	%edi
+#endif
+	movl	$KFP_STR_BUF_GPA, %edi
+	movl	%ebx, %ecx
+	xorl	%eax, %eax
+	rep stosb			/* a clean buffer (no exit) */
+	movw	$KFP_PORT_STR, %dx
+	movl	%ebx, %ecx
+.Lstr_outs:
+	movl	$KFP_STR_BUF_GPA, %esi
+	outsb
+	decl	%ecx
+	jnz	.Lstr_outs
+	movl	$KFP_STR_BUF_GPA, %esi
+	movl	%ebx, %ecx
+	rep outsb
+	movl	%ebx, %ecx
+.Lstr_ins:
+	movl	$KFP_STR_BUF_GPA, %edi
+	insb
+	decl	%ecx
+	jnz	.Lstr_ins
+	movl	$KFP_STR_BUF_GPA, %edi
+	movl	%ebx, %ecx
+	rep insb
+	movl	$KFP_STR_BUF_GPA, %esi
+.Lstr_check:
+	cmpb	$KFP_IN_VALUE, (%esi)
+	jne	.Lbad_ins
+	incl	%esi
+	decl	%ebx
+	jnz	.Lstr_check
+#if KFP_BITS == 64
+	popq	%rdi
+#else
+	popl	%edi
+#endif
+.Lstr_end:
+	TIMED_END KFP_PARAM_TSC_STR
+
 	movb	$KFP_STATUS_OK, %al
 .Ldone:
 	movw	$KFP_PORT_DONE, %dx
@@ -206,6 +318,34 @@ KFP_SYM(_start):
 .Lbad_in:
 	movb	$KFP_STATUS_BAD_IN, %al
 	jmp	.Ldone
+
+.Lbad_irq:
+	movb	$KFP_STATUS_BAD_IRQ, %al
+	jmp	.Ldone
+
+.Lbad_ins:
+	movb	$KFP_STATUS_BAD_INS, %al
+	jmp	.Ldone
+
+#if KFP_BITS != 16
+/* The irq workload's handler: count, EOI, return. */
+.Lirq_handler:
+#if KFP_BITS == 64
+	pushq	%rax
+#else
+	pushl	%eax
+#endif
+	incl	KFP_PARAM_IRQ_TAKEN(%edi)
+	movl	$(KFP_APIC_GPA + KFP_APIC_REG_EOI), %eax
+	movl	$0, (%eax)
+#if KFP_BITS == 64
+	popq	%rax
+	iretq
+#else
+	popl	%eax
+	iretl
+#endif
+#endif
 
 	.globl	KFP_SYM(_end)
 KFP_SYM(_end):

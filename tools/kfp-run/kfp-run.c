@@ -30,11 +30,15 @@
 /* The kinds of exit a workload makes, in the guest's order. */
 enum kfp_kind {
 	KFP_OUT, KFP_IN, KFP_CPUID, KFP_HLT, KFP_MMIO, KFP_MSR, KFP_VMCALL,
+	KFP_IRQ, KFP_STR,
 	KFP_NR_KINDS,
 };
 
-/* mixed is every kind but vmcall. */
-#define KFP_IN_MIXED(kind)	((kind) != KFP_VMCALL)
+/* mixed is every kind but vmcall, irq and str. */
+#define KFP_IN_MIXED(kind)	((kind) < KFP_VMCALL)
+
+/* A lower bound of the instructions per exit of any workload loop. */
+#define KFP_INSNS_PER_LOOP	3
 
 static const char * const kfp_vmcall_insns[] = {
 	[KFP_VMCALL_INSN_VMCALL]  = "vmcall",
@@ -53,6 +57,12 @@ static const struct {
 	[KFP_MMIO]  = { "mmio",  "mmio",   "byte write to GPA 0xd0000, no memslot" },
 	[KFP_MSR]   = { "msr",   "msr",    "WRMSR IA32_PAT (KVM completes it)" },
 	[KFP_VMCALL] = { "vmcall", "vmcall", "VMCALL/VMMCALL, RAX=0x7fffffff (KVM completes it)" },
+	[KFP_IRQ]   = { "irq",   "irq-hlt",
+			"self-IPI, then STI; HLT with it pending (--irqchip;\n"
+			"           prot and long mode; KVM completes it)" },
+	[KFP_STR]   = { "str",   "io-str",
+			"port 0x513: COUNT OUTSB, one REP OUTSB of COUNT bytes,\n"
+			"           the same with INSB (COUNT at most 4096)" },
 };
 
 struct kfp_opts {
@@ -62,6 +72,7 @@ struct kfp_opts {
 	const char *workload;
 	unsigned int nr_vcpus;
 	bool irqchip;
+	bool single_step;
 	unsigned int port;
 	bool port_given;
 	unsigned int cpuid_leaf;
@@ -118,7 +129,7 @@ static void print_usage(FILE *f)
 	fprintf(f,
 		"usage: %s [options] [WORKLOAD [COUNT]]\n"
 		"       %s [options] --out N --in N --cpuid N --hlt N --mmio N --msr N\n"
-		"                         --vmcall N\n"
+		"                         --vmcall N --irq N --str N\n"
 		"       %s [options] --guest FILE [--load-addr ADDR]\n"
 		"\n"
 		"Run a KVM guest and report the VM exits userspace saw.  A built-in\n"
@@ -133,20 +144,25 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", kfp_kinds[i].workload,
 			kfp_kinds[i].what);
 	fprintf(f,
-		"  %-8s COUNT of each of the above but vmcall\n"
+		"  %-8s COUNT of each of out, in, cpuid, hlt, mmio and msr\n"
+		"\n"
+		"io-str bytes are checked exactly, not its KVM_EXIT_IO: KVM may pass\n"
+		"a REP INSB to userspace in one exit.\n"
 		"\n"
 		"The guest reports what its last CPUID and hypercall returned: a line\n"
 		"'vCPU N cpuid LEAF.SUBLEAF: eax=... ebx=... ecx=... edx=...' and\n"
-		"'vCPU N vmcall rax=... insn=...' per vCPU.  Stock KVM answers the\n"
-		"unknown hypercall with -KVM_ENOSYS (-1000): 0xfffffffffffffc18 in\n"
-		"long mode, 0xfffffc18 (EAX) in real and prot mode.\n"
+		"'vCPU N vmcall rax=... insn=...' per vCPU; irq-hlt adds 'vCPU N irq\n"
+		"vector 0x40 taken=N', the interrupts its handler took.  Stock KVM\n"
+		"answers the unknown hypercall with -KVM_ENOSYS (-1000):\n"
+		"0xfffffffffffffc18 in long mode, 0xfffffc18 (EAX) in real and prot\n"
+		"mode.\n"
 		"\n"
 		"Options:\n"
 		"  -m, --mode MODE     real (default), prot (32-bit flat) or long (64-bit,\n"
 		"                      identity-mapped); the launcher builds the GDT and\n"
 		"                      page tables\n"
-		"  --out N, --in N, --cpuid N, --hlt N, --mmio N, --msr N, --vmcall N\n"
-		"                      exits of each kind per vCPU, instead of a WORKLOAD\n"
+		"  --out N, --in N, --cpuid N, --hlt N, --mmio N, --msr N, --vmcall N,\n"
+		"  --irq N, --str N    exits of each kind per vCPU, instead of a WORKLOAD\n"
 		"  --cpuid-leaf L, --cpuid-subleaf S\n"
 		"                      the leaf (EAX) and subleaf (ECX) of every CPUID\n"
 		"                      (default 0 and 0)\n"
@@ -157,6 +173,9 @@ static void print_usage(FILE *f)
 		"  --irqchip           create the in-kernel irqchip (KVM_CREATE_IRQCHIP):\n"
 		"                      KVM then completes HLT in the kernel, putting the\n"
 		"                      vCPU to sleep, and kfp-run wakes it with a signal\n"
+		"  --single-step       KVM_SET_GUEST_DEBUG with KVM_GUESTDBG_SINGLESTEP on\n"
+		"                      every vCPU: each instruction ends in a KVM_EXIT_DEBUG,\n"
+		"                      counted and resumed; at least %u per workload exit\n"
 		"  --port PORT         I/O port for the io-out workload (default 0x%x);\n"
 		"                      0x20, 0x21, 0xa0, 0xa1, 0x4d0 and 0x4d1 are the\n"
 		"                      in-kernel PIC with --irqchip\n"
@@ -173,7 +192,7 @@ static void print_usage(FILE *f)
 		"Exit status: 0 all exits as expected, 1 a failure (no usable KVM, an\n"
 		"unexpected exit, a mismatch), 2 bad arguments.\n",
 		"mixed", kfp_vmcall_insns[kfp_host_vmcall_insn()],
-		KFP_MAX_VCPUS, KFP_PORT_WORK, KFP_PORT_DONE,
+		KFP_MAX_VCPUS, KFP_INSNS_PER_LOOP, KFP_PORT_WORK, KFP_PORT_DONE,
 		KFP_GUEST_LOAD, KFP_PORT_SERIAL);
 }
 
@@ -238,8 +257,8 @@ static void parse_workload(struct kfp_opts *o, const char *name,
 			return;
 		}
 	}
-	usage_error("unknown workload '%s' (io-out, io-in, cpuid, hlt, mmio, msr, vmcall, mixed)",
-		    name);
+	usage_error("unknown workload '%s' (io-out, io-in, cpuid, hlt, mmio, msr, vmcall, %s)",
+		    name, "irq-hlt, io-str, mixed");
 }
 
 static void parse_args(int argc, char **argv, struct kfp_opts *o)
@@ -247,6 +266,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 	enum {
 		OPT_IRQCHIP = 256, OPT_PORT, OPT_GUEST, OPT_LOAD, OPT_TIMEOUT,
 		OPT_JSON, OPT_CPUID_LEAF, OPT_CPUID_SUBLEAF, OPT_VMCALL_INSN,
+		OPT_SINGLE_STEP,
 		OPT_COUNT,	/* OPT_COUNT + kind */
 	};
 	static const struct option opts[] = {
@@ -258,6 +278,9 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		{ "mmio",      required_argument, NULL, OPT_COUNT + KFP_MMIO },
 		{ "msr",       required_argument, NULL, OPT_COUNT + KFP_MSR },
 		{ "vmcall",    required_argument, NULL, OPT_COUNT + KFP_VMCALL },
+		{ "irq",       required_argument, NULL, OPT_COUNT + KFP_IRQ },
+		{ "str",       required_argument, NULL, OPT_COUNT + KFP_STR },
+		{ "single-step", no_argument,     NULL, OPT_SINGLE_STEP },
 		{ "cpuid-leaf", required_argument, NULL, OPT_CPUID_LEAF },
 		{ "cpuid-subleaf", required_argument, NULL, OPT_CPUID_SUBLEAF },
 		{ "vmcall-insn", required_argument, NULL, OPT_VMCALL_INSN },
@@ -289,6 +312,9 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 			break;
 		case OPT_IRQCHIP:
 			o->irqchip = true;
+			break;
+		case OPT_SINGLE_STEP:
+			o->single_step = true;
 			break;
 		case OPT_PORT:
 			o->port = parse_number("--port", optarg, 0xffff);
@@ -369,10 +395,18 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		usage_error("--load-addr needs --guest");
 	if (o->port_given && (o->port == KFP_PORT_MARK ||
 			      o->port == KFP_PORT_DONE ||
+			      o->port == KFP_PORT_STR ||
 			      o->port == KFP_PORT_SERIAL))
-		usage_error("--port: 0x%x is one of kfp-run's own ports (0x%x, 0x%x, 0x%x)",
+		usage_error("--port: 0x%x is one of kfp-run's own ports (0x%x, 0x%x, 0x%x, 0x%x)",
 			    o->port, KFP_PORT_MARK, KFP_PORT_DONE,
-			    KFP_PORT_SERIAL);
+			    KFP_PORT_STR, KFP_PORT_SERIAL);
+	if (o->count[KFP_IRQ] && !o->irqchip)
+		usage_error("irq-hlt needs --irqchip (the in-kernel local APIC)");
+	if (o->count[KFP_IRQ] && o->mode == KFP_MODE_REAL)
+		usage_error("irq-hlt runs in prot or long mode, not real");
+	if (o->count[KFP_STR] > KFP_STR_BUF_SIZE)
+		usage_error("io-str: %lu is larger than %u", o->count[KFP_STR],
+			    KFP_STR_BUF_SIZE);
 }
 
 static void tally_add_stat(struct kfp_exit_stat *sum,
@@ -396,13 +430,18 @@ static void io_add(struct kfp_vm_io *sum, const struct kfp_vm_io *io)
 	sum->done += io->done;
 	sum->serial += io->serial;
 	sum->other += io->other;
+	sum->str_out += io->str_out;
+	sum->str_in += io->str_in;
+	sum->str_exits += io->str_exits;
 }
 
 static bool io_equal(const struct kfp_vm_io *a, const struct kfp_vm_io *b)
 {
 	return a->work_out == b->work_out && a->work_in == b->work_in &&
 	       a->mark == b->mark && a->done == b->done &&
-	       a->serial == b->serial && a->other == b->other;
+	       a->serial == b->serial && a->other == b->other &&
+	       a->str_out == b->str_out && a->str_in == b->str_in &&
+	       a->str_exits == b->str_exits;
 }
 
 /* One vCPU's results and, for a built-in workload, what it should see. */
@@ -412,9 +451,10 @@ static void tally_vcpu(const struct kfp_opts *o, const struct kfp_vcpu *v,
 	const struct kfp_guest_params *r = &v->result;
 	const unsigned long long ticks[KFP_NR_KINDS] = {
 		r->tsc_out, r->tsc_in, r->tsc_cpuid, r->tsc_hlt, r->tsc_mmio,
-		r->tsc_msr, r->tsc_vmcall,
+		r->tsc_msr, r->tsc_vmcall, r->tsc_irq, r->tsc_str,
 	};
 	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip);
+	unsigned long min_debug = 0;
 	unsigned int i;
 
 	memset(t, 0, sizeof(*t));
@@ -434,8 +474,17 @@ static void tally_vcpu(const struct kfp_opts *o, const struct kfp_vcpu *v,
 	t->io_expected.work_in = o->count[KFP_IN];
 	t->io_expected.mark = 1;
 	t->io_expected.done = 1;
+	/*
+	 * io-str: the bytes are exact; how KVM splits a REP into exits is
+	 * its own business (a REP INSB can be one exit), so those are taken
+	 * as seen.
+	 */
+	t->io_expected.str_out = 2 * o->count[KFP_STR];
+	t->io_expected.str_in = 2 * o->count[KFP_STR];
+	t->io_expected.str_exits = t->io.str_exits;
 	t->expected[KVM_EXIT_IO] = t->io_expected.work_out +
-				   t->io_expected.work_in + 2;
+				   t->io_expected.work_in +
+				   t->io_expected.str_exits + 2;
 	t->expected[KVM_EXIT_HLT] = o->irqchip ? 0 : o->count[KFP_HLT];
 	t->expected[KVM_EXIT_MMIO] = o->count[KFP_MMIO];
 	/*
@@ -443,6 +492,18 @@ static void tally_vcpu(const struct kfp_opts *o, const struct kfp_vcpu *v,
 	 * the kernel, so none of them shows up here (a KVM_EXIT_HYPERCALL
 	 * would be an unexpected exit).
 	 */
+	/*
+	 * --single-step: one KVM_EXIT_DEBUG per instruction.  Their exact
+	 * number is the guest code's; every workload loop has at least
+	 * KFP_INSNS_PER_LOOP instructions per exit.
+	 */
+	if (o->single_step) {
+		for (i = 0; i < KFP_NR_KINDS; i++)
+			min_debug += KFP_INSNS_PER_LOOP * o->count[i];
+		t->expected[KVM_EXIT_DEBUG] = t->exits[KVM_EXIT_DEBUG].count;
+		if (t->expected[KVM_EXIT_DEBUG] <= min_debug)
+			t->expected[KVM_EXIT_DEBUG] = min_debug + 1;
+	}
 
 	for (i = 0; i < KFP_VM_NR_EXITS; i++)
 		t->ok &= t->exits[i].count == t->expected[i];
@@ -551,6 +612,19 @@ static void print_userspace_table(const struct kfp_opts *o,
 				 KFP_PORT_WORK);
 			print_io_row(name, t->io.work_in,
 				     t->io_expected.work_in, true);
+			if (o->count[KFP_STR]) {
+				snprintf(name, sizeof(name),
+					 "OUTS bytes, port 0x%x", KFP_PORT_STR);
+				print_io_row(name, t->io.str_out,
+					     t->io_expected.str_out, true);
+				snprintf(name, sizeof(name),
+					 "INS bytes, port 0x%x", KFP_PORT_STR);
+				print_io_row(name, t->io.str_in,
+					     t->io_expected.str_in, true);
+				print_io_row("string exits (as seen)",
+					     t->io.str_exits,
+					     t->io_expected.str_exits, true);
+			}
 		} else {
 			print_io_row("other ports", t->io.other, 0, false);
 		}
@@ -600,6 +674,9 @@ static void print_results(const struct kfp_opts *o, const struct kfp_vm *vm)
 			printf("vCPU %u vmcall rax=0x%llx insn=%s\n", i,
 			       (unsigned long long)r->vmcall_rax,
 			       kfp_vmcall_insns[o->vmcall_insn]);
+		if (o->count[KFP_IRQ])
+			printf("vCPU %u irq vector 0x%x taken=%u\n", i,
+			       KFP_IRQ_VECTOR, r->irq_taken);
 	}
 }
 
@@ -636,9 +713,10 @@ static void print_header(const struct kfp_opts *o, size_t image_size)
 {
 	unsigned int i;
 
-	printf("%s: %s mode, %u vCPU%s, %s", prog, kfp_mode_name(o->mode),
+	printf("%s: %s mode, %u vCPU%s, %s%s", prog, kfp_mode_name(o->mode),
 	       o->nr_vcpus, o->nr_vcpus == 1 ? "" : "s",
-	       o->irqchip ? "in-kernel irqchip" : "no irqchip");
+	       o->irqchip ? "in-kernel irqchip" : "no irqchip",
+	       o->single_step ? ", single-step" : "");
 	if (o->guest_file) {
 		printf("; guest %s, %zu bytes at 0x%llx\n", o->guest_file,
 		       image_size, o->load);
@@ -701,8 +779,10 @@ static void json_io(const char *key, const struct kfp_vm_io *io,
 {
 	printf("%s\"%s\": {\"out\": %lu, \"in\": %lu, \"mark\": %lu, ",
 	       indent, key, io->work_out, io->work_in, io->mark);
-	printf("\"done\": %lu, \"serial\": %lu, \"other\": %lu}%s\n",
-	       io->done, io->serial, io->other, end);
+	printf("\"done\": %lu, \"serial\": %lu, \"other\": %lu, ",
+	       io->done, io->serial, io->other);
+	printf("\"str_out\": %lu, \"str_in\": %lu, \"str_exits\": %lu}%s\n",
+	       io->str_out, io->str_in, io->str_exits, end);
 }
 
 /* The body of "total" and of each "per_vcpu" entry, at @indent. */
@@ -758,6 +838,7 @@ static void json_results(const struct kfp_guest_params *r, const char *in)
 	printf("\"ecx\": %u, \"edx\": %u},\n", r->cpuid_ecx, r->cpuid_edx);
 	printf("%s\"vmcall_result\": {\"rax\": %llu},\n", in,
 	       (unsigned long long)r->vmcall_rax);
+	printf("%s\"irq_result\": {\"taken\": %u},\n", in, r->irq_taken);
 }
 
 static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
@@ -770,6 +851,7 @@ static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
 	printf("  \"mode\": \"%s\",\n", kfp_mode_name(o->mode));
 	printf("  \"vcpus\": %u,\n", o->nr_vcpus);
 	printf("  \"irqchip\": %s,\n", o->irqchip ? "true" : "false");
+	printf("  \"single_step\": %s,\n", o->single_step ? "true" : "false");
 	if (o->guest_file) {
 		printf("  \"guest\": \"file\",\n  \"file\": ");
 		json_string(o->guest_file);
@@ -817,7 +899,7 @@ static void print_ok_line(const struct kfp_opts *o)
 		if (!o->count[i])
 			continue;
 		if (i == KFP_CPUID || i == KFP_MSR || i == KFP_VMCALL ||
-		    (i == KFP_HLT && o->irqchip) ||
+		    i == KFP_IRQ || (i == KFP_HLT && o->irqchip) ||
 		    (i == KFP_OUT && out_in_kernel)) {
 			printf("%s%s x%lu", sep, kfp_kinds[i].name, o->count[i]);
 			sep = ", ";
@@ -855,6 +937,8 @@ int main(int argc, char **argv)
 	p.n_mmio = o.count[KFP_MMIO];
 	p.n_msr = o.count[KFP_MSR];
 	p.n_vmcall = o.count[KFP_VMCALL];
+	p.n_irq = o.count[KFP_IRQ];
+	p.n_str = o.count[KFP_STR];
 	p.cpuid_leaf = o.cpuid_leaf;
 	p.cpuid_subleaf = o.cpuid_subleaf;
 	p.vmcall_insn = o.vmcall_insn;
@@ -862,6 +946,7 @@ int main(int argc, char **argv)
 	kfp_vm_config_builtin(&cfg, o.mode, &p);
 	cfg.nr_vcpus = o.nr_vcpus;
 	cfg.irqchip = o.irqchip;
+	cfg.single_step = o.single_step;
 	cfg.timeout_s = o.timeout_s;
 	cfg.serial = o.json ? stderr : stdout;
 	if (o.guest_file) {

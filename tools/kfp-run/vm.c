@@ -244,6 +244,12 @@ static int kfp_vm_check_caps(struct kfp_vm *vm)
 		if (ret)
 			return ret;
 	}
+	if (cfg->single_step) {
+		ret = kfp_vm_need_cap(vm, KVM_CAP_SET_GUEST_DEBUG,
+				      "--single-step");
+		if (ret)
+			return ret;
+	}
 
 	/* KVM's API documentation: assume 4 if neither is there. */
 	max = kfp_vm_cap(vm, KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS");
@@ -350,6 +356,16 @@ static int kfp_vcpu_create(struct kfp_vm *vm, struct kfp_vcpu *v,
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
 		return kfp_vm_fail(vm, -errno, "vCPU %u: KVM_SET_REGS: %s",
 				   v->id, strerror(errno));
+	if (vm->cfg.single_step) {
+		struct kvm_guest_debug dbg = {
+			.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP,
+		};
+
+		if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+			return kfp_vm_fail(vm, -errno,
+					   "vCPU %u: KVM_SET_GUEST_DEBUG: %s",
+					   v->id, strerror(errno));
+	}
 	return 0;
 }
 
@@ -553,6 +569,17 @@ static int kfp_vcpu_handle_io(struct kfp_vcpu *v)
 		v->io.other++;
 		return 0;
 	}
+	if (port == KFP_PORT_STR && run->io.size == 1) {
+		/* io-str: REP may bring several bytes in one exit. */
+		if (out) {
+			v->io.str_out += run->io.count;
+		} else {
+			memset(data, KFP_IN_VALUE, run->io.count);
+			v->io.str_in += run->io.count;
+		}
+		v->io.str_exits++;
+		return 0;
+	}
 	if (byte && out && port == cfg->params.out_port) {
 		v->io.work_out++;
 		return 0;
@@ -591,6 +618,10 @@ static const char *kfp_status_name(int status)
 		return "bad parameter block magic";
 	case KFP_STATUS_BAD_IN:
 		return "IN returned the wrong value";
+	case KFP_STATUS_BAD_IRQ:
+		return "the interrupts taken do not match the HLTs";
+	case KFP_STATUS_BAD_INS:
+		return "INSB stored the wrong value";
 	default:
 		return "unknown status";
 	}
@@ -674,6 +705,10 @@ static int kfp_vcpu_loop(struct kfp_vcpu *v)
 			break;
 		case KVM_EXIT_MMIO:
 			ret = kfp_vcpu_handle_mmio(v);
+			break;
+		case KVM_EXIT_DEBUG:
+			ret = v->vm->cfg.single_step ? 0 :
+			      kfp_vcpu_unexpected(v, "no --single-step");
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			ret = kfp_vcpu_unexpected(v, "hardware entry failure reason 0x%llx",

@@ -42,6 +42,9 @@ struct kfp_vm_io {
 	unsigned long mark;
 	unsigned long done;
 	unsigned long serial;		/* bytes to KFP_PORT_SERIAL */
+	unsigned long str_out;		/* bytes OUT to KFP_PORT_STR */
+	unsigned long str_in;		/* bytes IN from KFP_PORT_STR */
+	unsigned long str_exits;	/* KVM_EXIT_IO that carried them */
 	unsigned long other;		/* other ports (user guests only) */
 };
 
@@ -57,6 +60,11 @@ struct kfp_vm_config {
 	enum kfp_mode mode;
 	unsigned int nr_vcpus;		/* 1 .. KFP_MAX_VCPUS */
 	bool irqchip;			/* KVM_CREATE_IRQCHIP */
+	/*
+	 * KVM_SET_GUEST_DEBUG with KVM_GUESTDBG_SINGLESTEP on every vCPU:
+	 * each instruction ends in a KVM_EXIT_DEBUG, counted and resumed.
+	 */
+	bool single_step;
 	struct kfp_guest_image image;
 	unsigned long long load;	/* where the image goes and starts */
 	/*
