@@ -21,7 +21,8 @@
  *		.handle	= my_vmcall,
  *	};
  *
- *	kfp_register_handler(EXIT_REASON_VMCALL, &my_handler);
+ *	kfp_register_handler(strcmp(kfp_vendor_name(), "svm") ?
+ *			     EXIT_REASON_VMCALL : SVM_EXIT_VMMCALL, &my_handler);
  *
  * Registering takes a reference on .owner: the owner cannot be unloaded
  * while its handler is installed.  kfp_unregister_handler(), or writing
@@ -82,8 +83,12 @@ struct kfp_handler {
 				   const struct kfp_exit *exit);
 };
 
+/* The vendor whose exits the table serves: "vmx" or "svm". */
+const char *kfp_vendor_name(void);
+
 /*
- * Install @h for exits of @reason (the vendor's exit code).  -EBUSY if the
+ * Install @h for exits of @reason (the vendor's exit code: VMX's basic
+ * exit reason, or SVM's exit code).  -EBUSY if the
  * reason already has a handler, -EINVAL for a bad reason or handler,
  * -ENODEV if @h->owner is going away.  The handler starts enabled.
  */
@@ -95,7 +100,8 @@ void kfp_unregister_handler(u32 reason, struct kfp_handler *h);
 /*
  * Skip the instruction that exited, as KVM does (interrupt shadow, PMU).
  * Returns the verdict to give: KFP_REENTER, or KFP_DONE if KVM has work to
- * do before the next entry.
+ * do before the next entry.  On SVM a handler only sees exits whose next
+ * RIP the CPU reported, so the skip never needs instruction emulation.
  */
 enum kfp_verdict kfp_skip_instruction(struct kvm_vcpu *vcpu);
 

@@ -14,10 +14,11 @@
 #include "kfp_compat.h"
 
 /*
- * Exit table size.  Vendor exit codes are mapped below this by the
- * adapter; VMX basic exit reasons are all < 128 today.
+ * Exit table size.  The adapter maps its vendor's exit codes below this:
+ * VMX basic exit reasons are all < 128; SVM's are < 0xf0, but for the
+ * 0x400 group (nested page fault and after), which goes at 0xf0.
  */
-#define KFP_NR_EXITS	128
+#define KFP_NR_EXITS	256
 
 typedef fastpath_t kfp_vcpu_run_t(struct kvm_vcpu *vcpu, kfp_run_arg_t arg);
 
@@ -30,13 +31,20 @@ struct kfp_vendor {
 	int (*check)(unsigned long (*lookup)(const char *name));
 	/* The wrapper KVM calls instead of run_symbol: kfp_vcpu_run() inlined. */
 	kfp_vcpu_run_t *vcpu_run;
+	/* kfp_skip_instruction() for this vendor, called from handlers. */
+	enum kfp_verdict (*skip)(struct kvm_vcpu *vcpu);
 	/* Table index of each kind of exit the built-in handlers serve. */
 	u32 index[KFP_EXIT_NPF + 1];
-	/* Name of table entry @idx, or NULL if the vendor has none. */
+	/* Table index of exit code @reason; >= KFP_NR_EXITS if none. */
+	u32 (*reason_index)(u32 reason);
+	/* Name of table entry @idx (one word), or NULL if the vendor has none. */
 	const char *(*exit_name)(u32 idx);
+	/* Vendor lines for debugfs "info". */
+	void (*info)(struct seq_file *m);
 };
 
 extern const struct kfp_vendor kfp_vendor_vmx;
+extern const struct kfp_vendor kfp_vendor_svm;
 
 /* kfp_hook.c */
 DECLARE_STATIC_CALL(kfp_vendor_run, kfp_vcpu_run_t);
@@ -80,8 +88,10 @@ DECLARE_STATIC_KEY_FALSE(kfp_dispatch_on);
 
 int kfp_table_init(const struct kfp_vendor *vendor, const char *enable);
 void kfp_table_exit(void);
-fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, const struct kfp_exit *exit);
+fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
+			      const struct kfp_exit *exit);
 int kfp_table_control(char *cmd);
+enum kfp_verdict kfp_skip_by_kvm(struct kvm_vcpu *vcpu);
 void kfp_table_show(struct seq_file *m);
 
 /* Built-in handlers */

@@ -23,6 +23,13 @@ typedef u8 kfp_run_arg_t;
 #error "kvm_fastpath: this kernel's kvm_x86_ops.vcpu_run signature is not supported"
 #endif
 
+/* kfp_svm.c's view of struct vcpu_svm holds on this kernel (Kbuild knows). */
+#ifdef KFP_HAVE_SVM_LAYOUT
+#define KFP_SVM_LAYOUT_KNOWN	true
+#else
+#define KFP_SVM_LAYOUT_KNOWN	false
+#endif
+
 /*
  * Exported by kvm.ko (GPL) but declared in its private arch/x86/kvm/cpuid.h;
  * the same in 6.1 and 6.12.

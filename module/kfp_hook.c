@@ -96,7 +96,9 @@ const struct kfp_vendor *kfp_hook_vendor(void)
 
 int kfp_hook_install(void)
 {
-	static const struct kfp_vendor * const vendors[] = { &kfp_vendor_vmx };
+	static const struct kfp_vendor * const vendors[] = {
+		&kfp_vendor_vmx, &kfp_vendor_svm,
+	};
 	unsigned long run = 0;
 	unsigned int i;
 	int ret;
@@ -110,7 +112,7 @@ int kfp_hook_install(void)
 		run = kfp_lookup_in(kfp_vendor->module, kfp_vendor->run_symbol);
 	}
 	if (!run) {
-		pr_err("no supported KVM vendor module is loaded (load kvm_intel first)\n");
+		pr_err("no supported KVM vendor module is loaded (load kvm_intel or kvm_amd first)\n");
 		return -ENODEV;
 	}
 

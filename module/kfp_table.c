@@ -33,7 +33,8 @@ static struct kfp_slot kfp_slots[KFP_NR_EXITS];
 static DEFINE_MUTEX(kfp_table_lock);
 static const struct kfp_vendor *kfp_vendor;
 
-fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, const struct kfp_exit *exit)
+fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
+			      const struct kfp_exit *exit)
 {
 	struct kfp_handler *h;
 	enum kfp_verdict v;
@@ -42,14 +43,14 @@ fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, const struct kfp_exit *exit
 	if (vcpu->arch.hflags & HF_SMM_MASK)
 		return EXIT_FASTPATH_NONE;
 
-	h = rcu_dereference_sched(kfp_table[exit->reason]);
+	h = rcu_dereference_sched(kfp_table[idx]);
 	if (!h)
 		return EXIT_FASTPATH_NONE;
 	v = h->handle(vcpu, exit);
 	if (v == KFP_PASS)
 		return EXIT_FASTPATH_NONE;
 
-	this_cpu_inc(kfp_stats->fast[exit->reason]);
+	this_cpu_inc(kfp_stats->fast[idx]);
 	trace_kvm_fastpath(vcpu->vcpu_id, exit->reason, v,
 			   exit->kind == KFP_EXIT_IO ? exit->io.port :
 			   exit->kind == KFP_EXIT_NPF ? exit->npf.gpa :
@@ -58,7 +59,8 @@ fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, const struct kfp_exit *exit
 				  EXIT_FASTPATH_EXIT_HANDLED;
 }
 
-enum kfp_verdict kfp_skip_instruction(struct kvm_vcpu *vcpu)
+/* KVM's own skip, for vendors where it needs no instruction emulation. */
+enum kfp_verdict kfp_skip_by_kvm(struct kvm_vcpu *vcpu)
 {
 	/*
 	 * A single-stepping guest never reaches a handler, so KVM has no
@@ -69,7 +71,21 @@ enum kfp_verdict kfp_skip_instruction(struct kvm_vcpu *vcpu)
 		return KFP_DONE;
 	return KFP_REENTER;
 }
+
+/* The vendor's skip, set by kfp_table_init(). */
+DEFINE_STATIC_CALL(kfp_vendor_skip, kfp_skip_by_kvm);
+
+enum kfp_verdict kfp_skip_instruction(struct kvm_vcpu *vcpu)
+{
+	return static_call(kfp_vendor_skip)(vcpu);
+}
 EXPORT_SYMBOL_GPL(kfp_skip_instruction);
+
+const char *kfp_vendor_name(void)
+{
+	return kfp_vendor->name;
+}
+EXPORT_SYMBOL_GPL(kfp_vendor_name);
 
 /* Make kfp_table[@idx] match its slot.  Called with kfp_table_lock held. */
 static void kfp_publish(u32 idx)
@@ -103,22 +119,23 @@ static int kfp_find(const char *name)
 
 int kfp_register_handler(u32 reason, struct kfp_handler *h)
 {
+	u32 idx = kfp_vendor->reason_index(reason);
 	int ret = 0;
 
-	if (reason >= KFP_NR_EXITS || !h || !h->handle || !h->name)
+	if (idx >= KFP_NR_EXITS || !h || !h->handle || !h->name)
 		return -EINVAL;
 
 	mutex_lock(&kfp_table_lock);
-	if (kfp_slots[reason].handler) {
+	if (kfp_slots[idx].handler) {
 		ret = -EBUSY;
 	} else if (kfp_find(h->name) >= 0) {
 		ret = -EEXIST;
 	} else if (!try_module_get(h->owner)) {
 		ret = -ENODEV;
 	} else {
-		kfp_slots[reason] = (struct kfp_slot){ .handler = h, .enabled = true };
-		kfp_publish(reason);
-		pr_info("handler %s (%s) installed for exit reason %u\n",
+		kfp_slots[idx] = (struct kfp_slot){ .handler = h, .enabled = true };
+		kfp_publish(idx);
+		pr_info("handler %s (%s) installed for exit reason %#x\n",
 			h->name, module_name(h->owner), reason);
 	}
 	mutex_unlock(&kfp_table_lock);
@@ -146,15 +163,17 @@ static void kfp_release(struct kfp_handler *h)
 
 void kfp_unregister_handler(u32 reason, struct kfp_handler *h)
 {
+	u32 idx = kfp_vendor->reason_index(reason);
+
 	mutex_lock(&kfp_table_lock);
-	if (reason >= KFP_NR_EXITS || kfp_slots[reason].handler != h ||
-	    kfp_slots[reason].builtin) {
+	if (idx >= KFP_NR_EXITS || kfp_slots[idx].handler != h ||
+	    kfp_slots[idx].builtin) {
 		mutex_unlock(&kfp_table_lock);
-		WARN(1, "kvm_fastpath: handler %s is not installed for reason %u\n",
+		WARN(1, "kvm_fastpath: handler %s is not installed for reason %#x\n",
 		     h ? h->name : "(null)", reason);
 		return;
 	}
-	kfp_remove(reason);
+	kfp_remove(idx);
 	mutex_unlock(&kfp_table_lock);
 	kfp_release(h);
 }
@@ -240,6 +259,7 @@ int kfp_table_init(const struct kfp_vendor *vendor, const char *enable)
 	int idx, ret = 0;
 
 	kfp_vendor = vendor;
+	static_call_update(kfp_vendor_skip, vendor->skip);
 	for (i = 0; i < ARRAY_SIZE(builtins); i++) {
 		idx = vendor->index[builtins[i].kind];
 		kfp_slots[idx] = (struct kfp_slot){

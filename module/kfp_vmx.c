@@ -7,6 +7,7 @@
 
 #include <linux/kernel.h>
 #include <linux/jump_label.h>
+#include <linux/seq_file.h>
 #include <asm/vmx.h>
 
 #include "kfp.h"
@@ -93,13 +94,19 @@ static noinline fastpath_t kfp_vmx_handle(struct kvm_vcpu *vcpu, u32 idx)
 			exit.npf.insn_len = 0;
 		break;
 	}
-	return kfp_table_dispatch(vcpu, &exit);
+	return kfp_table_dispatch(vcpu, idx, &exit);
 }
 
 static notrace fastpath_t kfp_vmx_vcpu_run(struct kvm_vcpu *vcpu,
 					   kfp_run_arg_t arg)
 {
 	return kfp_vcpu_run(vcpu, arg, kfp_vmx_exit_index, kfp_vmx_handle);
+}
+
+/* The table is indexed by basic exit reason. */
+static u32 kfp_vmx_reason_index(u32 reason)
+{
+	return reason;
 }
 
 static const char *kfp_vmx_exit_name(u32 idx)
@@ -136,17 +143,25 @@ static int kfp_vmx_check(unsigned long (*lookup)(const char *name))
 	return 0;
 }
 
+static void kfp_vmx_info(struct seq_file *m)
+{
+	seq_puts(m, "instruction_length: all exits (VMCS)\n");
+}
+
 const struct kfp_vendor kfp_vendor_vmx = {
 	.name		= "vmx",
 	.module		= "kvm_intel",
 	.run_symbol	= "vmx_vcpu_run",
 	.check		= kfp_vmx_check,
 	.vcpu_run	= kfp_vmx_vcpu_run,
+	.skip		= kfp_skip_by_kvm,
 	.index		= {
 		[KFP_EXIT_IO]		= EXIT_REASON_IO_INSTRUCTION,
 		[KFP_EXIT_CPUID]	= EXIT_REASON_CPUID,
 		[KFP_EXIT_HLT]		= EXIT_REASON_HLT,
 		[KFP_EXIT_NPF]		= EXIT_REASON_EPT_VIOLATION,
 	},
+	.reason_index	= kfp_vmx_reason_index,
 	.exit_name	= kfp_vmx_exit_name,
+	.info		= kfp_vmx_info,
 };

@@ -7,6 +7,7 @@
 # pass-through cases; invalid configuration; a registered handler.
 cd "$(dirname "$0")" || exit 1
 . ./ktap.sh
+. ./kfp_vendor.sh
 D=/sys/kernel/debug/kvm_fastpath
 run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
@@ -50,7 +51,11 @@ guest() {
 
 # mmio_stock: MMIO accesses KVM handled (first EPT violation, then misconfigs).
 mmio_stock() {
-	echo $(($(col EPT_VIOLATION stock) + $(col EPT_MISCONFIG stock)))
+	if [ -n "$R_MISCONFIG" ]; then
+		echo $(($(col $R_NPF stock) + $(col $R_MISCONFIG stock)))
+	else
+		col $R_NPF stock
+	fi
 }
 
 # expect_mmio DESC N: KVM (so userspace) saw exactly N MMIO accesses,
@@ -66,6 +71,13 @@ expect() {
 	got="$(col "$2" fast) $(col "$2" stock)"
 	ktap_diag "$2 fast/stock: expected $3 got $got"
 	if [ "$got" = "$3" ]; then ktap_ok "$1"; else ktap_fail "$1"; fi
+}
+
+# no_lengths DESC: on a vendor that keeps non-IO exits from the handlers
+# (fast_split), print DESC as a skip and succeed.
+no_lengths() {
+	[ "$all_lengths" = 1 ] && return 1
+	ktap_skip "$1" "handlers see no such exit here (instruction length: $no_lengths_why)"
 }
 
 # add RULE: add a rule and print its id (the last line of the rules file).
@@ -105,14 +117,14 @@ ktap_check "the ucall port refusal is logged" sh -c "dmesg | grep -q 'port 0x100
 # --- IO
 sink=$(add io ports=0x510 dir=out size=1 action=sink)
 guest --out 300 --in 20
-expect "io off: OUT and IN go to stock" IO_INSTRUCTION "0 322"
+expect "io off: OUT and IN go to stock" $R_IO "0 322"
 echo "enable io" >$D/handlers
 guest --out 300 --in 20
-expect "io on: sink takes exactly the OUTs" IO_INSTRUCTION "300 22"
+expect "io on: sink takes exactly the OUTs" $R_IO "300 22"
 [ "$(hits "$sink")" = 300 ] && ktap_ok "sink rule counts its hits" || ktap_fail "sink rule counts its hits"
 const=$(add io ports=0x510 dir=in size=1 action=const value=0xa5)
 if guest --out 100 --in 50; then ktap_ok "const IN returns the configured value (guest checks 0xa5)"; else ktap_fail "const IN returns the configured value (guest checks 0xa5)"; fi
-expect "io on: sink and const take OUT and IN" IO_INSTRUCTION "150 2"
+expect "io on: sink and const take OUT and IN" $R_IO "150 2"
 echo "del $const" >$D/rules
 add io ports=0x510 dir=in size=1 action=const value=0x5a >/dev/null
 guest --in 5
@@ -121,23 +133,23 @@ echo clear >$D/rules
 echo clear >$D/capture
 add io ports=0x510 dir=out size=1 action=capture >/dev/null
 guest --out 100
-expect "capture takes the OUTs" IO_INSTRUCTION "100 2"
+expect "capture takes the OUTs" $R_IO "100 2"
 ktap_check "the capture buffer holds exactly those bytes" grep -q '^# vm pid=[0-9]* bytes=100$' $D/capture
 # The buffer holds 4096 bytes per VM; what does not fit goes the stock way.
 echo clear >$D/capture
 guest --out 5000
-expect "a full capture buffer passes the rest to stock" IO_INSTRUCTION "4096 906"
+expect "a full capture buffer passes the rest to stock" $R_IO "4096 906"
 echo clear >$D/capture
 echo "disable io" >$D/handlers
 guest --out 100 --in 10
-expect "io switched off at runtime: back to stock" IO_INSTRUCTION "0 112"
+expect "io switched off at runtime: back to stock" $R_IO "0 112"
 
 # --- CPUID
 guest --cpuid 200
-expect "cpuid off: stock" CPUID "0 200"
+expect "cpuid off: stock" $R_CPUID "0 200"
 echo "enable cpuid" >$D/handlers
 guest --cpuid 200
-expect "cpuid on: all in the fast path" CPUID "200 0"
+expect "cpuid on: all in the fast path ($(fast_split 200 | cut -d" " -f1) of 200)" $R_CPUID "$(fast_split 200)"
 echo "disable cpuid" >$D/handlers
 
 # cpuid_regs MODE LEAF SUBLEAF: the registers the guest read, one line.
@@ -161,7 +173,8 @@ for mode in real long; do
 		fi
 	done
 done
-if [ $same -eq 1 ]; then ktap_ok "cpuid on: the guest reads exactly stock KVM's values (6 leaves, real and long mode)"; else ktap_fail "cpuid on: the guest reads exactly stock KVM's values (6 leaves, real and long mode)"; fi
+if no_lengths "cpuid on: the guest reads exactly stock KVM's values (6 leaves, real and long mode)"; then :
+elif [ $same -eq 1 ]; then ktap_ok "cpuid on: the guest reads exactly stock KVM's values (6 leaves, real and long mode)"; else ktap_fail "cpuid on: the guest reads exactly stock KVM's values (6 leaves, real and long mode)"; fi
 
 # An override replaces the registers it names and nothing else.
 stock=$(cpuid_regs long 0x40000000 0)
@@ -169,8 +182,10 @@ ovr=$(add cpuid leaf=0x40000000 eax=0x4000abcd ebx=0x4b504641)
 got=$(cpuid_regs long 0x40000000 0)
 want=$(echo "$stock" | sed 's/eax=0x[0-9a-f]*/eax=0x4000abcd/; s/ebx=0x[0-9a-f]*/ebx=0x4b504641/')
 ktap_diag "leaf 0x40000000 stock '$stock' overridden '$got'"
-if [ -n "$stock" ] && [ "$got" = "$want" ]; then ktap_ok "cpuid override replaces only the registers it names"; else ktap_fail "cpuid override replaces only the registers it names"; fi
-[ "$(hits "$ovr")" = 3 ] && ktap_ok "cpuid override counts its hits" || ktap_fail "cpuid override counts its hits"
+if no_lengths "cpuid override replaces only the registers it names"; then :
+elif [ -n "$stock" ] && [ "$got" = "$want" ]; then ktap_ok "cpuid override replaces only the registers it names"; else ktap_fail "cpuid override replaces only the registers it names"; fi
+if no_lengths "cpuid override counts its hits"; then :
+elif [ "$(hits "$ovr")" = 3 ]; then ktap_ok "cpuid override counts its hits"; else ktap_fail "cpuid override counts its hits"; fi
 echo "del $ovr" >$D/rules
 echo "disable cpuid" >$D/handlers
 
@@ -184,9 +199,10 @@ guest --mmio 40
 expect_mmio "ept off: MMIO writes go to KVM and userspace" 40
 echo "enable ept" >$D/handlers
 guest --mmio 40
-expect "ept on: doorbell writes in the fast path" EPT_VIOLATION "40 $touch"
-[ "$(hits "$door")" = 40 ] && ktap_ok "doorbell rule counts its hits" || ktap_fail "doorbell rule counts its hits"
-expect_mmio "ept on: no MMIO write reaches KVM" 0
+set -- $(fast_split 40)
+expect "ept on: doorbell writes in the fast path ($1 of 40)" $R_NPF "$1 $(($2 + touch))"
+[ "$(hits "$door")" = "$1" ] && ktap_ok "doorbell rule counts its hits ($1)" || ktap_fail "doorbell rule counts its hits ($1)"
+expect_mmio "ept on: only writes the doorbell did not take reach KVM" "$2"
 echo "del $door" >$D/rules
 guest --mmio 10
 expect_mmio "doorbell removed: MMIO goes to KVM again" 10
@@ -195,7 +211,7 @@ echo "disable ept" >$D/handlers
 # --- HLT without an in-kernel APIC: userspace's
 echo "enable hlt" >$D/handlers
 guest --hlt 20
-expect "hlt without in-kernel APIC: passes to stock" HLT "0 20"
+expect "hlt without in-kernel APIC: passes to stock" $R_HLT "0 20"
 echo "disable hlt" >$D/handlers
 
 # --- the same handlers under a 64-bit guest with paging
@@ -204,12 +220,12 @@ add io ports=0x510 dir=out size=1 action=sink >/dev/null
 add io ports=0x510 dir=in size=1 action=const value=0xa5 >/dev/null
 for h in io cpuid; do echo "enable $h" >$D/handlers; done
 if guest --mode long --out 200 --in 30; then
-	expect "long mode: sink and const take OUT and IN (guest checks the value)" IO_INSTRUCTION "230 2"
+	expect "long mode: sink and const take OUT and IN (guest checks the value)" $R_IO "230 2"
 else
 	ktap_fail "long mode: sink and const take OUT and IN (guest checks the value)"
 fi
 guest --mode long --cpuid 150
-expect "long mode: cpuid in the fast path" CPUID "150 0"
+expect "long mode: cpuid in the fast path ($(fast_split 150 | cut -d" " -f1) of 150)" $R_CPUID "$(fast_split 150)"
 echo "disable cpuid" >$D/handlers
 echo "disable io" >$D/handlers
 guest --mode long
@@ -217,8 +233,9 @@ touch=$(mmio_stock)
 add doorbell gpa=0xd0000 len=0x1000 >/dev/null
 echo "enable ept" >$D/handlers
 guest --mode long --mmio 60
-expect "long mode: doorbell writes in the fast path" EPT_VIOLATION "60 $touch"
-expect_mmio "long mode: no doorbell write reaches KVM" 0
+set -- $(fast_split 60)
+expect "long mode: doorbell writes in the fast path ($1 of 60)" $R_NPF "$1 $(($2 + touch))"
+expect_mmio "long mode: only writes the doorbell did not take reach KVM" "$2"
 echo "disable ept" >$D/handlers
 
 # --- a handler registered by another module
@@ -233,8 +250,9 @@ if insmod ./kfp_test_handler.ko; then
 	ktap_check "registered handler is listed" grep -q 'test_vmcall enabled kfp_test_handler' $D/handlers
 	got=$(vmcall_rax long)
 	ktap_diag "VMCALL with the test handler: rax=$got"
-	[ "$got" = 0x4b465054 ] && ktap_ok "the registered handler answers VMCALL" || ktap_fail "the registered handler answers VMCALL"
-	expect "the registered handler takes every VMCALL in the fast path" VMCALL "10 0"
+	if no_lengths "the registered handler answers VMCALL"; then :
+	elif [ "$got" = 0x4b465054 ]; then ktap_ok "the registered handler answers VMCALL"; else ktap_fail "the registered handler answers VMCALL"; fi
+	expect "the registered handler takes every hypercall in the fast path ($(fast_split 10 | cut -d" " -f1) of 10)" $R_HCALL "$(fast_split 10)"
 	if rmmod kfp_test_handler 2>/dev/null; then
 		ktap_fail "its module cannot unload while installed"
 	else

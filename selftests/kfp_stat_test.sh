@@ -14,6 +14,7 @@
 # script (the emulated machine's flat /kfp).
 cd "$(dirname "$0")" || exit 1
 . ./ktap.sh
+. ./kfp_vendor.sh
 stat=../tools/kfp-stat/kfp-stat
 [ -x "$stat" ] || stat=./kfp-stat
 run=../tools/kfp-run/kfp-run
@@ -249,8 +250,8 @@ for mode in real long; do
 		[ $rc -eq 0 ] || ktap_diag "$mode mode: kfp-stat/kfp-run failed ($rc)"
 	fi
 	# The whole run counts: mark + done + out + in.
-	for want in "IO_INSTRUCTION $((o + i + 2))" "CPUID $c" "HLT $h" \
-		    "MSR_WRITE $m"; do
+	for want in "$R_IO $((o + i + 2))" "$R_CPUID $c" "$R_HLT $h" \
+		    "$R_MSR_WRITE $m"; do
 		set -- $want
 		desc="module, $mode mode: kfp-stat reports $1 = $2 after --reset"
 		if [ -n "$skip" ]; then

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A handler module for the selftests: it answers VMCALL with RAX =
+ * A handler module for the selftests: it answers VMCALL (Intel) or
+ * VMMCALL (AMD), whichever this host's vendor has, with RAX =
  * KFP_TEST_VMCALL_REPLY, through kvm_fastpath's registration API.  Stock
  * KVM answers an unknown hypercall with -KVM_ENOSYS instead, so the guest
  * can tell who handled it.
@@ -14,6 +15,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/string.h>
+#include <asm/svm.h>
 #include <asm/vmx.h>
 
 #include "kvm_fastpath.h"
@@ -35,7 +38,10 @@ static struct kfp_handler kfp_test_handler = {
 
 static int __init kfp_test_init(void)
 {
-	return kfp_register_handler(EXIT_REASON_VMCALL, &kfp_test_handler);
+	u32 reason = strcmp(kfp_vendor_name(), "svm") ? EXIT_REASON_VMCALL :
+							  SVM_EXIT_VMMCALL;
+
+	return kfp_register_handler(reason, &kfp_test_handler);
 }
 
 /*

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Load and unload checks for kvm_fastpath.ko, as root on a host with
-# kvm_intel available as a module (the emulated machine):
+# kvm_intel or kvm_amd available as a module (the emulated machine):
 #
-#   module_test.sh load MODULE.ko     refusal without kvm_intel, load, pinning
+#   module_test.sh load MODULE.ko     refusal without the vendor module,
+#                                     load, pinning
 #   module_test.sh unload             unload while a vCPU runs, clean dmesg
 #
 # Run "load" first, the other selftests, then "unload".
@@ -12,7 +13,14 @@ cd "$(dirname "$0")" || exit 1
 . ./ktap.sh
 
 dbg=/sys/kernel/debug/kvm_fastpath
-vendor_ko=${KFP_VENDOR_KO:-mod/kvm-intel.ko}
+
+# The KVM vendor module that is loaded, and what the hook says for it.
+if grep -q '^kvm_amd ' /proc/modules 2>/dev/null; then
+	vmod=kvm_amd vendor=svm
+else
+	vmod=kvm_intel vendor=vmx
+fi
+vendor_ko=${KFP_VENDOR_KO:-mod/$(echo $vmod | tr _ -).ko}
 
 loaded() {
 	grep -q "^$1 " /proc/modules
@@ -44,31 +52,31 @@ load)
 	ko=$2
 	ktap_plan 5
 	mark refuse
-	rmmod kvm_intel 2>/dev/null
+	rmmod $vmod 2>/dev/null
 	if insmod "$ko" 2>/dev/null; then
-		ktap_fail "refuses to load without kvm_intel"
+		ktap_fail "refuses to load without $vmod"
 		rmmod kvm_fastpath
 	else
-		ktap_check "refuses to load without kvm_intel" \
+		ktap_check "refuses to load without $vmod" \
 			sh -c "dmesg | sed -n '/kfp-selftest-mark-refuse/,\$p' | grep -q 'no supported KVM vendor module is loaded'"
 	fi
 	insmod "$vendor_ko" || ktap_diag "cannot reload $vendor_ko"
 
 	mark load
 	if insmod "$ko"; then
-		ktap_ok "insmod with kvm_intel loaded"
+		ktap_ok "insmod with $vmod loaded"
 	else
-		ktap_fail "insmod with kvm_intel loaded"
+		ktap_fail "insmod with $vmod loaded"
 		dmesg_since kfp-selftest-mark-load | sed 's/^/# /'
 	fi
-	ktap_check "dmesg says it hooked vmx_vcpu_run" \
-		sh -c "dmesg | sed -n '/kfp-selftest-mark-load/,\$p' | grep -q 'hooked vmx_vcpu_run'"
-	ktap_check "debugfs info names the vendor" grep -q '^vendor: vmx$' $dbg/info
-	if rmmod kvm_intel 2>/dev/null; then
-		ktap_fail "kvm_intel is pinned while hooked"
+	ktap_check "dmesg says it hooked ${vendor}_vcpu_run" \
+		sh -c "dmesg | sed -n '/kfp-selftest-mark-load/,\$p' | grep -q 'hooked ${vendor}_vcpu_run'"
+	ktap_check "debugfs info names the vendor" grep -q "^vendor: $vendor\$" $dbg/info
+	if rmmod $vmod 2>/dev/null; then
+		ktap_fail "$vmod is pinned while hooked"
 		insmod "$vendor_ko"
 	else
-		ktap_ok "kvm_intel is pinned while hooked"
+		ktap_ok "$vmod is pinned while hooked"
 	fi
 	ktap_finish
 	;;
@@ -83,7 +91,7 @@ unload)
 	fi
 	ktap_check "rmmod while a vCPU runs" rmmod kvm_fastpath
 	ktap_check "the guest finishes its exits across the unload" wait $guest
-	ktap_check "kvm_intel unloads after us" rmmod kvm_intel
+	ktap_check "$vmod unloads after us" rmmod $vmod
 	insmod "$vendor_ko" || ktap_diag "cannot reload $vendor_ko"
 	# Since "load" began: the emulated CPU draws warnings at boot.
 	if dmesg_since kfp-selftest-mark-refuse | grep -qE 'WARNING:|BUG:|Oops|Call Trace'; then

@@ -42,9 +42,14 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 # Kernel images and the modules the emulated machine loads, per release.
+# kvm-amd needs ccp (SEV).  The stamp names the list: a cache made with
+# another list is fetched again.
+kmods=(virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-intel
+       drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd)
+stamp="modules: ${kmods[*]}"
 for rel in "${rels[@]}"; do
 	dst=$cache/kernels/$rel
-	if [ -f "$dst/.complete" ]; then
+	if [ "$(cat "$dst/.complete" 2>/dev/null)" = "$stamp" ]; then
 		continue
 	fi
 	echo "deps: fetching kernel $rel into $dst"
@@ -59,8 +64,7 @@ for rel in "${rels[@]}"; do
 	cp "$tmp/root/boot/config-$rel" "$dst/config"
 	# Kept compressed as shipped: kbuild's "clean" deletes every *.ko
 	# below M=, and this cache lives there.
-	for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-intel \
-		 arch/x86/kvm/kvm-amd; do
+	for m in "${kmods[@]}"; do
 		src=$(ls "$tmp/root/lib/modules/$rel/kernel/$m".ko*)
 		case "$src" in
 		*.ko) xz -c "$src" >"$dst/modules/$(basename "$src").xz" ;;
@@ -69,7 +73,7 @@ for rel in "${rels[@]}"; do
 	done
 	rm -rf "$tmp"
 	echo "$rel" >"$dst/release"
-	touch "$dst/.complete"
+	echo "$stamp" >"$dst/.complete"
 done
 
 # checkpatch.pl and its data files, from Debian's linux-source package.

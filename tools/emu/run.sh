@@ -7,9 +7,10 @@
 #   tools/emu/run.sh [options] SCRIPT [FILE...]
 #
 #   --vendor vmx      Bochs with VMX+EPT (corei7_haswell_4770); the default
+#   --vendor svm      QEMU TCG with nested SVM and NPT (-cpu EPYC,+svm,+npt)
 #   --kernel REL      kernel release from $KFP_CACHE/kernels (default: newest 6.12)
 #   --timeout SEC     give up after SEC seconds (default 1500)
-#   --out DIR         keep the serial log and Bochs files here
+#   --out DIR         keep the serial log and emulator files here
 #   --ips N           Bochs instructions per second (default 50000000)
 #
 # SCRIPT runs as /kfp/run.sh with /kfp (holding FILE...) as its working
@@ -43,7 +44,11 @@ done
 script=$1
 shift
 [ -f "$script" ] || die "no script $script"
-[ "$vendor" = vmx ] || die "vendor '$vendor' is not supported (only vmx)"
+case "$vendor" in
+vmx) kvm_vendor=kvm-intel ;;
+svm) kvm_vendor="ccp kvm-amd" ;;
+*)   die "vendor '$vendor' is not supported (vmx or svm)" ;;
+esac
 [ -n "$rel" ] || rel=$("$top/tools/emu/kernels.sh" | sed -n 1p)
 kdir=$cache/kernels/$rel
 [ -f "$kdir/.complete" ] || die "kernel $rel not in $kdir: run 'make deps'"
@@ -73,6 +78,7 @@ cp "$script" "$root/kfp/run.sh"
 for f in "$@"; do
 	cp "$f" "$root/kfp/"
 done
+echo "$kvm_vendor" >"$root/kfp/vendor-module"
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -83,7 +89,7 @@ mount -t debugfs debugfs /sys/kernel/debug
 export PATH=/bin:/kfp
 echo "kfp-emu: booted $(uname -r)"
 rc=0
-for m in irqbypass kvm kvm-intel; do
+for m in irqbypass kvm $(cat /kfp/vendor-module); do
 	insmod /kfp/mod/$m.ko || rc=1
 done
 if [ $rc -eq 0 ]; then
@@ -109,26 +115,32 @@ INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initrd.img"
 
-# --- bootable ISO (Bochs has no -kernel)
-iso=$work/iso
-rm -rf "$iso"
-mkdir -p "$iso/isolinux"
-cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
-cp "$kdir/vmlinuz" "$iso/vmlinuz"
-mv "$work/initrd.img" "$iso/initrd.img"
-cat >"$iso/isolinux/isolinux.cfg" <<CFG
+cmdline="console=ttyS0,115200 rdinit=/init quiet panic=-1"
+: >"$work/serial.log"
+
+# --- VMX: Bochs, booted from an ISO (Bochs has no -kernel)
+start_bochs() {
+	local iso=$work/iso
+
+	rm -rf "$iso"
+	mkdir -p "$iso/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin \
+		/usr/lib/syslinux/modules/bios/ldlinux.c32 "$iso/isolinux/"
+	cp "$kdir/vmlinuz" "$iso/vmlinuz"
+	mv "$work/initrd.img" "$iso/initrd.img"
+	cat >"$iso/isolinux/isolinux.cfg" <<CFG
 DEFAULT kfp
 PROMPT 0
 TIMEOUT 0
 LABEL kfp
   KERNEL /vmlinuz
-  APPEND initrd=/initrd.img console=ttyS0,115200 rdinit=/init quiet panic=-1
+  APPEND initrd=/initrd.img $cmdline
 CFG
-xorriso -as mkisofs -quiet -R -o "$work/boot.iso" -b isolinux/isolinux.bin \
-	-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$iso"
+	xorriso -as mkisofs -quiet -R -o "$work/boot.iso" \
+		-b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot \
+		-boot-load-size 4 -boot-info-table "$iso"
 
-# --- Bochs
-cat >"$work/bochsrc" <<RC
+	cat >"$work/bochsrc" <<RC
 megs: 512
 cpu: model=corei7_haswell_4770, count=1, ips=$ips, ignore_bad_msrs=1
 clock: sync=none, time0=1
@@ -143,18 +155,33 @@ speaker: enabled=0
 error: action=ignore
 log: $work/bochs.log
 RC
-printf 'c\nq\n' >"$work/debugger.rc"
-: >"$work/serial.log"
+	printf 'c\nq\n' >"$work/debugger.rc"
 
-# One Bochs at a time: its rfb display listens on a fixed TCP port.
-exec 9>"${TMPDIR:-/tmp}/kfp-emu.lock"
-flock 9
+	# One Bochs at a time: its rfb display listens on a fixed TCP port.
+	exec 9>"${TMPDIR:-/tmp}/kfp-emu.lock"
+	flock 9
 
-bochs-bin -q -f "$work/bochsrc" -rc "$work/debugger.rc" </dev/null \
-	>"$work/bochs.out" 2>&1 &
-bochs=$!
-trap 'kill $bochs 2>/dev/null || true; wait $bochs 2>/dev/null || true' INT TERM
-tail -n +1 -f --pid=$bochs "$work/serial.log" &
+	bochs-bin -q -f "$work/bochsrc" -rc "$work/debugger.rc" </dev/null \
+		>"$work/emu.out" 2>&1 &
+	emu=$!
+}
+
+# --- SVM: QEMU's TCG emulates nested SVM and NPT; it boots -kernel directly
+start_qemu() {
+	qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt -m 512 -smp 1 \
+		-nodefaults -display none -no-reboot -monitor none \
+		-serial "file:$work/serial.log" \
+		-kernel "$kdir/vmlinuz" -initrd "$work/initrd.img" \
+		-append "$cmdline" </dev/null >"$work/emu.out" 2>&1 &
+	emu=$!
+}
+
+case "$vendor" in
+vmx) start_bochs ;;
+svm) start_qemu ;;
+esac
+trap 'kill $emu 2>/dev/null || true; wait $emu 2>/dev/null || true' INT TERM
+tail -n +1 -f --pid=$emu "$work/serial.log" &
 tailer=$!
 
 # Watch the serial log for the end marker, a crash, or the deadline.
@@ -167,7 +194,7 @@ verdict() {
 }
 status=
 deadline=$((SECONDS + timeout_s))
-while [ -z "$status" ] && kill -0 $bochs 2>/dev/null; do
+while [ -z "$status" ] && kill -0 $emu 2>/dev/null; do
 	sleep 1
 	status=$(verdict)
 	if [ -z "$status" ] && [ $SECONDS -ge $deadline ]; then
@@ -175,13 +202,13 @@ while [ -z "$status" ] && kill -0 $bochs 2>/dev/null; do
 	fi
 done
 [ -n "$status" ] || status=$(verdict)
-# Give poweroff a moment to end Bochs by itself, then end it.
+# Give poweroff a moment to end the emulator by itself, then end it.
 for _ in 1 2 3 4 5; do
-	kill -0 $bochs 2>/dev/null || break
+	kill -0 $emu 2>/dev/null || break
 	sleep 1
 done
-kill $bochs 2>/dev/null || true
-wait $bochs 2>/dev/null || true
+kill $emu 2>/dev/null || true
+wait $emu 2>/dev/null || true
 kill $tailer 2>/dev/null || true
 wait $tailer 2>/dev/null || true
 
@@ -197,7 +224,7 @@ crash)
 	echo "emu: the emulated kernel crashed" >&2
 	exit 1 ;;
 *)
-	echo "emu: Bochs ended before the script finished; see $work/bochs.out" >&2
-	tail -n 20 "$work/bochs.out" >&2
+	echo "emu: the emulator ended before the script finished; see $work/emu.out" >&2
+	tail -n 20 "$work/emu.out" >&2
 	exit 1 ;;
 esac
