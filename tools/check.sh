@@ -110,6 +110,7 @@ for rel in "${rels[@]}"; do
 		"build/$rel/selftests/kfp_test_handler.ko" \
 		tools/kfp-run/kfp-run tools/kfp-stat/kfp-stat \
 		selftests/exit_dispatch_test selftests/fastpath_test.sh \
+		selftests/passthrough_test.sh \
 		selftests/kfp_stat_test.sh selftests/kfp_run_test.sh \
 		selftests/module_test.sh selftests/ktap.sh >"$log" 2>&1
 	rc=$?
