@@ -7,7 +7,8 @@
 #   2. sparse (C=2) has nothing to say
 #   3. checkpatch.pl --strict is clean on our sources
 #   4. userspace builds; host tests run against this machine's /dev/kvm
-#   5. the selftests run inside the emulated VMX machine
+#   5. the selftests run inside the emulated VMX (Bochs) and SVM (QEMU)
+#      machines
 #
 # Every KTAP test point counts; the last line is "N passed, N failed,
 # N skipped" and the exit code is non-zero if anything failed.
@@ -101,25 +102,34 @@ ktap "host kfp_run_test:" "$logs/host-kfp_run.log"
 selftests/kfp_stat_test.sh >"$logs/host-kfp_stat.log" 2>&1
 ktap "host kfp_stat_test:" "$logs/host-kfp_stat.log"
 
-echo "== selftests in the emulated VMX machine (Bochs)"
-for rel in "${rels[@]}"; do
-	log=$logs/emu-vmx-$rel.log
-	start=$SECONDS
-	tools/emu/run.sh --vendor vmx --kernel "$rel" --timeout 1500 \
-		selftests/run_in_vm.sh "build/$rel/kvm_fastpath.ko" \
-		"build/$rel/selftests/kfp_test_handler.ko" \
+# The files the selftests need inside the emulated machine.
+vm_files() {	# vm_files REL
+	echo "build/$1/kvm_fastpath.ko" "build/$1/selftests/kfp_test_handler.ko" \
 		tools/kfp-run/kfp-run tools/kfp-stat/kfp-stat \
 		selftests/exit_dispatch_test selftests/fastpath_test.sh \
-		selftests/passthrough_test.sh \
+		selftests/passthrough_test.sh selftests/nested_test.sh \
+		selftests/l2_svm_guest.bin \
 		selftests/kfp_stat_test.sh selftests/kfp_run_test.sh \
-		selftests/module_test.sh selftests/ktap.sh >"$log" 2>&1
-	rc=$?
-	echo "   ($rel: ${rc} after $((SECONDS - start))s)"
-	ktap "vmx $rel:" "$log"
-	if [ $rc -ne 0 ]; then
-		result fail "vmx $rel: emulated machine run exited $rc (log: ${log#$top/})"
-		tail -n 15 "$log" | sed 's/^/    /'
-	fi
+		selftests/module_test.sh selftests/ktap.sh selftests/kfp_vendor.sh
+}
+
+# vmx: Bochs with VMX+EPT; svm: QEMU TCG with nested SVM and NPT.
+for vendor in vmx svm; do
+	echo "== selftests in the emulated $vendor machine"
+	for rel in "${rels[@]}"; do
+		log=$logs/emu-$vendor-$rel.log
+		start=$SECONDS
+		# shellcheck disable=SC2046
+		tools/emu/run.sh --vendor $vendor --kernel "$rel" --timeout 1500 \
+			selftests/run_in_vm.sh $(vm_files "$rel") >"$log" 2>&1
+		rc=$?
+		echo "   ($vendor $rel: ${rc} after $((SECONDS - start))s)"
+		ktap "$vendor $rel:" "$log"
+		if [ $rc -ne 0 ]; then
+			result fail "$vendor $rel: emulated machine run exited $rc (log: ${log#$top/})"
+			tail -n 15 "$log" | sed 's/^/    /'
+		fi
+	done
 done
 
 echo "$pass passed, $fail failed, $skip skipped"
