@@ -132,5 +132,10 @@ for vendor in vmx svm; do
 	done
 done
 
+echo "== make bench, smoke run (200 exits, ${rels[0]})"
+run_step "bench smoke run ${rels[0]}: complete table, CSV and chart" \
+	"$logs/bench-smoke.log" env KFP_BENCH_SMOKE=1 KFP_BENCH_EXITS=200 \
+	KFP_BENCH_OUT="$logs/bench" tools/bench.sh "${rels[0]}"
+
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+#
+# make bench, inside the emulated machine (sourced by the run script
+# tools/bench.sh writes, after guest-lib.sh, with N and VENDOR set).
+#
+# Prints "BENCH CONFIG KIND EXITS TICKS" per timed loop of kfp-run's guest
+# and "BENCH-OK CONFIG" once CONFIG has been shown to take the path it
+# claims; anything else wrong ends the run with "BENCH-FAIL: why".
+
+mixed="--mode long --cpuid $N --out $N --in $N --mmio $N --msr $N --vmcall $N"
+
+fail() {
+	echo "BENCH-FAIL: $*"
+	exit 1
+}
+
+# bench CONFIG KFP-RUN-ARGS...: run kfp-run, print its guest view as
+# BENCH lines; returns kfp-run's exit code, its output is in ./out.txt.
+bench() {
+	cfg=$1
+	shift
+	./kfp-run "$@" >out.txt 2>&1
+	rc=$?
+	awk -v cfg="$cfg" '
+	/^guest view/ { g = 1; next }
+	g && NF == 4 && $2 ~ /^[0-9]+$/ { print "BENCH", cfg, $1, $2, $3; next }
+	{ g = 0 }' out.txt
+	return $rc
+}
+
+# must CONFIG DESCRIPTION CONDITION...: fail unless the test holds.
+must() {
+	cfg=$1
+	what=$2
+	shift 2
+	"$@" || { cat out.txt; fail "$cfg: $what"; }
+}
+
+# fast_is REASON N: the module completed exactly N exits of REASON.
+fast_is() {
+	# shellcheck disable=SC2046 # three numbers
+	set -- "$1" "$2" $(kfp_exits "$1")
+	[ "$4" -eq "$2" ] || { echo "$1: exits=$3 fast=$4 stock=$5, want fast=$2"; return 1; }
+}
+
+# stock_at_least REASON N: at least N exits of REASON went to stock KVM.
+stock_at_least() {
+	# shellcheck disable=SC2046 # three numbers
+	set -- "$1" "$2" $(kfp_exits "$1")
+	[ "$5" -ge "$2" ] || { echo "$1: exits=$3 fast=$4 stock=$5, want stock>=$2"; return 1; }
+}
+
+no_fast() {
+	awk '$1 !~ /^#/ && $4 != 0 { print; bad = 1 } END { exit bad }' "$D/exits"
+}
+
+stock_reasons() {
+	stock_at_least IO_INSTRUCTION $((2 * N)) &&
+	stock_at_least CPUID $N && stock_at_least MSR_WRITE $N &&
+	stock_at_least VMCALL $N && stock_at_least EPT_MISCONFIG $((N - 1))
+}
+
+# SVM in QEMU (VENDOR=svm): wall clock, one run of each, no null
+# handler.  Which kinds the module completes depends on the CPU (without
+# NRIPS only IO): "BENCH-FAST REASON N" says, for the report.
+if [ "${VENDOR:-vmx}" = svm ]; then
+	kfp_loaded kvm_fastpath && fail "kvm_fastpath is loaded before the stock run"
+	bench stock $mixed || { cat out.txt; fail "stock: kfp-run failed"; }
+	echo "BENCH-OK stock"
+	insmod ./kvm_fastpath.ko || fail "insmod kvm_fastpath.ko"
+	echo reset >$D/exits
+	bench off $mixed || { cat out.txt; fail "off: kfp-run failed"; }
+	must off "exits went to a fast path" no_fast
+	echo "BENCH-OK off"
+	kfp_workload_rules || fail "adding rules"
+	kfp_handlers enable io cpuid ept || fail "enabling handlers"
+	echo reset >$D/exits
+	bench on $mixed
+	must on "OUT and IN not all fast" fast_is io $((2 * N))
+	awk '$1 !~ /^#/ && $4 != 0 { print "BENCH-FAST", $2, $4 }' $D/exits
+	echo "BENCH-OK on"
+	rmmod kvm_fastpath || fail "rmmod kvm_fastpath"
+	exit 0
+fi
+
+# 1. Stock KVM, twice, and its in-kernel PIC as an IO device.
+kfp_loaded kvm_fastpath && fail "kvm_fastpath is loaded before the stock runs"
+for cfg in stock stock-again; do
+	bench $cfg $mixed || { cat out.txt; fail "$cfg: kfp-run failed"; }
+	echo "BENCH-OK $cfg"
+done
+# kfp-run checks that userspace saw none of these OUTs.
+bench stock-kdev --mode long --irqchip --port 0x21 io-out $N ||
+	{ cat out.txt; fail "stock-kdev: kfp-run failed"; }
+echo "BENCH-OK stock-kdev"
+
+# 2. The module loaded, every handler off: the hook alone.
+insmod ./kvm_fastpath.ko || fail "insmod kvm_fastpath.ko"
+grep -q ' enabled ' $D/handlers && fail "a handler is enabled after a plain insmod"
+echo reset >$D/exits
+bench off $mixed || { cat out.txt; fail "off: kfp-run failed"; }
+must off "exits went to a fast path" no_fast
+must off "exits missing from stock" stock_reasons
+echo "BENCH-OK off"
+
+# 3. The built-in handlers on.  kfp-run fails, by design: userspace no
+# longer sees the OUTs, INs and MMIO writes the module completed.
+kfp_workload_rules || fail "adding rules"
+kfp_handlers enable io cpuid ept || fail "enabling handlers"
+echo reset >$D/exits
+bench on $mixed
+must on "OUT and IN not all fast" fast_is IO_INSTRUCTION $((2 * N))
+must on "CPUID not all fast" fast_is CPUID $N
+must on "doorbell writes not all fast" fast_is EPT_VIOLATION $N
+must on "MSR writes taken by a handler" fast_is MSR_WRITE 0
+must on "VMCALL taken by a handler" fast_is VMCALL 0
+must on "MSR writes missing" stock_at_least MSR_WRITE $N
+must on "VMCALLs missing" stock_at_least VMCALL $N
+echo "BENCH-OK on"
+kfp_handlers disable io cpuid ept || fail "disabling handlers"
+
+# 4. The null handler on VMCALL: REENTER, then DONE.
+for cfg in null null-done; do
+	arg=
+	[ $cfg = null-done ] && arg=done=1
+	insmod ./kfp_null_handler.ko $arg || fail "insmod kfp_null_handler.ko $arg"
+	echo reset >$D/exits
+	bench $cfg --mode long vmcall $N || { cat out.txt; fail "$cfg: kfp-run failed"; }
+	must $cfg "VMCALL not all fast" fast_is VMCALL $N
+	# Stock KVM would have put -KVM_ENOSYS in RAX.
+	must $cfg "RAX changed: not the null handler" grep -q 'vmcall rax=0x7fffffff ' out.txt
+	kfp_handlers detach null_vmcall || fail "detaching null_vmcall"
+	rmmod kfp_null_handler || fail "rmmod kfp_null_handler"
+	echo "BENCH-OK $cfg"
+done
+rmmod kvm_fastpath || fail "rmmod kvm_fastpath"

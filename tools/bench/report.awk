@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench's report: bench.csv (awk -F,) in, Markdown out.  With
+# -v check=1 it prints nothing and exits 1 if the two stock runs of any
+# exit differ by more than 0.5%.
+
+function ratio(a, b) {
+	return (a == "" || b == "" || b == 0) ? "" : a / b
+}
+
+function fmt(x, f) {
+	return x == "" ? "-" : sprintf(f, x)
+}
+
+function verdict(ok) {
+	return ok ? "met" : "**missed**"
+}
+
+NR == 1 { next }
+$1 == "vmx" {
+	if (!($2 in seen_rel)) {
+		seen_rel[$2] = 1
+		rels[++nrel] = $2
+	}
+	per[$2, $3, $4] = $6 / $5
+	exits = $5
+}
+
+END {
+	kinds = "cpuid out in mmio msr vmcall"
+	nk = split(kinds, kind, " ")
+	label["cpuid"] = "CPUID leaf 0"
+	label["out"] = "OUT 0x510, sink rule"
+	label["in"] = "IN 0x510, const rule"
+	label["mmio"] = "MMIO write 0xd0000, doorbell rule"
+	label["msr"] = "WRMSR PAT, no handler"
+	label["vmcall"] = "VMCALL, no handler"
+	handled["cpuid"] = handled["out"] = handled["in"] = handled["mmio"] = 1
+
+	for (r = 1; r <= nrel; r++) {
+		rel = rels[r]
+		null = per[rel, "null", "vmcall"]
+		for (k = 1; k <= nk; k++) {
+			x = kind[k]
+			s = per[rel, "stock", x]
+			d = s ? (per[rel, "stock-again", x] - s) / s * 100 : 0
+			if (d > 0.5 || d < -0.5)
+				unstable = 1
+		}
+		if (check)
+			continue
+
+		printf "### %s\n\n", rel
+		printf "Emulated instructions per exit (VMX in Bochs, long-mode guest, %d exits per figure).\n\n", exits
+		printf "| exit | stock KVM | stock again | diff | module, handlers off | off / stock | handlers on | on / stock | null handler | on / null | stock in-kernel PIC |\n"
+		printf "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+		for (k = 1; k <= nk; k++) {
+			x = kind[k]
+			s = per[rel, "stock", x]
+			a = per[rel, "stock-again", x]
+			off = per[rel, "off", x]
+			on = per[rel, "on", x]
+			kd = per[rel, "stock-kdev", x]
+			printf "| %s | %.1f | %.1f | %+.2f%% | %.1f | %.3f | %.1f | %.3f | %s | %s | %s |\n",
+				label[x], s, a, (a - s) / s * 100, off, off / s,
+				on, on / s,
+				fmt(null, "%.1f"), handled[x] ? fmt(ratio(on, null), "%.3f") : "-",
+				fmt(kd, "%.1f")
+		}
+		printf "\nNull handler (VMCALL, skip only): %.1f re-entering the guest at once, %.1f leaving KVM's inner loop first (KFP_DONE).\n",
+			null, per[rel, "null-done", "vmcall"]
+		printf "MSR and VMCALL under \"handlers on\": not handled, with dispatch on (IO, CPUID and EPT handlers enabled).\n\n"
+
+		printf "Targets (%s):\n\n", rel
+		printf "| target | measured | |\n|---|---|---|\n"
+		v = ratio(per[rel, "on", "cpuid"], per[rel, "stock", "cpuid"])
+		printf "| CPUID fast path <= 0.5x stock | %.3fx | %s |\n", v, verdict(v <= 0.5)
+		v = ratio(per[rel, "on", "out"], per[rel, "stock", "out"])
+		printf "| OUT sink <= 0.2x stock (userspace round trip) | %.3fx | %s |\n", v, verdict(v <= 0.2)
+		v = per[rel, "on", "out"]
+		kd = per[rel, "stock-kdev", "out"]
+		printf "| OUT sink below stock's in-kernel PIC port | %.1f vs %.1f (%.3fx) | %s |\n",
+			v, kd, v / kd, verdict(v < kd)
+		v = ratio(per[rel, "on", "mmio"], per[rel, "stock", "mmio"])
+		printf "| EPT doorbell <= 0.2x stock MMIO exit | %.3fx | %s |\n", v, verdict(v <= 0.2)
+		worst = 0
+		for (k = 1; k <= nk; k++) {
+			x = kind[k]
+			v = ratio(per[rel, "off", x], per[rel, "stock", x])
+			if (v > worst) {
+				worst = v
+				wk = x
+			}
+			if (handled[x])
+				continue
+			v = ratio(per[rel, "on", x], per[rel, "stock", x])
+			if (v > worst) {
+				worst = v
+				wk = x " (dispatch on)"
+			}
+		}
+		printf "| exits not handled <= 1.02x stock (worst) | %.4fx, %s | %s |\n", worst, wk, verdict(worst <= 1.02)
+		worst = 0
+		for (k = 1; k <= nk; k++) {
+			x = kind[k]
+			if (!handled[x])
+				continue
+			v = ratio(per[rel, "on", x], null)
+			if (v > worst) {
+				worst = v
+				wk = x
+			}
+		}
+		printf "| every handler <= 1.15x the null handler (worst) | %.3fx, %s | %s |\n\n", worst, wk, verdict(worst <= 1.15)
+	}
+	if (check)
+		exit unstable
+}
