@@ -1,0 +1,322 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# What the fast path must leave alone, and what it reports, in the
+# emulated machine with kvm_fastpath loaded (after "module_test.sh load"):
+# HLT with an interrupt pending (in-kernel APIC), a single-stepping
+# guest, KVM selftests' ucall port 0x1000, string and REP I/O, and the
+# kvm_fastpath tracepoint.  Exact fast and stock counts throughout.
+cd "$(dirname "$0")" || exit 1
+. ./ktap.sh
+D=/sys/kernel/debug/kvm_fastpath
+run=./kfp-run
+[ -x "$run" ] || run=../tools/kfp-run/kfp-run
+out=/tmp/kfp-passthrough.$$
+trace=/tmp/kfp-trace.$$
+plan=28
+
+# skip_all REASON: every point skipped, then done.
+skip_all() {
+	i=0
+	while [ $i -lt $plan ]; do
+		ktap_skip "passthrough" "$1"
+		i=$((i + 1))
+	done
+	ktap_finish
+}
+
+ktap_plan $plan
+[ -w $D/rules ] || skip_all "kvm_fastpath not loaded (no $D/rules)"
+# Exit names, and the single-step refusal, are the VMX adapter's so far.
+vendor=$(sed -n 's/^vendor: //p' $D/info 2>/dev/null)
+[ "$vendor" = vmx ] || skip_all "written for VMX; vendor ${vendor:-unknown} is not covered yet"
+
+# col REASON COLUMN: a counter from the exits file (COLUMN: exits fast stock l2).
+col() {
+	awk -v r="$1" -v c="$2" '
+		/^# index/ { for (i = 2; i <= NF; i++) idx[$i] = i - 1; next }
+		$2 == r { print $idx[c]; found = 1 }
+		END { if (!found) print "missing" }' $D/exits
+}
+
+# hits ID: the hit count of rule ID.
+hits() {
+	awk -v id="$1" '$1 == id { for (i = 3; i <= NF; i++) if ($i ~ /^hits=/) print substr($i, 6) }' $D/rules
+}
+
+# guest ARGS...: reset the counters, run kfp-run.  Only a guest error
+# (its status, an unexpected exit, a timeout) fails here: kfp-run's own
+# exit check expects every exit in userspace, and fast exits are not;
+# its exit code is left in $urc (0: userspace saw every exit).
+guest() {
+	echo reset >$D/exits
+	"$run" --timeout 60 "$@" >$out 2>&1
+	urc=$?
+	if grep -qE 'guest reported status|unexpected|cannot|error|timed out' $out; then
+		ktap_diag "kfp-run $*:"
+		sed 's/^/# /' $out
+		return 1
+	fi
+	return 0
+}
+
+# in_userspace DESC: pass if the last guest() saw every exit in userspace.
+in_userspace() {
+	if [ "$urc" = 0 ]; then
+		ktap_ok "$1"
+	else
+		ktap_fail "$1"
+		sed 's/^/# /' $out
+	fi
+}
+
+# expect DESC REASON "FAST STOCK": check the reason's split after guest().
+expect() {
+	got="$(col "$2" fast) $(col "$2" stock)"
+	ktap_diag "$2 fast/stock: expected $3 got $got"
+	if [ "$got" = "$3" ]; then ktap_ok "$1"; else ktap_fail "$1"; fi
+}
+
+# guest_expect DESC REASON "FAST STOCK" ARGS...: guest(), then expect();
+# a failed run fails the point.
+guest_expect() {
+	desc=$1 reason=$2 split=$3
+	shift 3
+	if guest "$@"; then
+		expect "$desc" "$reason" "$split"
+	else
+		ktap_fail "$desc"
+	fi
+}
+
+# add RULE: add a rule and print its id (the last line of the rules file).
+add() {
+	echo "$*" >$D/rules && tail -n 1 $D/rules | cut -d' ' -f1
+}
+
+# debug_exits: the KVM_EXIT_DEBUG count userspace saw in the last guest().
+debug_exits() {
+	awk '$1 == "KVM_EXIT_DEBUG" { print $2; found = 1 }
+	     END { if (!found) print 0 }' $out
+}
+
+# io_exits: the KVM_EXIT_IO count userspace saw in the last guest().
+io_exits() {
+	awk '$1 == "KVM_EXIT_IO" { print $2 }' $out
+}
+
+reset_all() {
+	echo clear >$D/rules
+	for h in io cpuid hlt ept; do echo "disable $h" >$D/handlers; done
+}
+reset_all
+
+# --- HLT with an interrupt pending (in-kernel APIC, IF=1)
+# KVM 6.12 and later complete every HLT in their own fast path, inside
+# vcpu_run: the hook never dispatches those (nothing is done twice).
+n=50
+if grep -qw handle_fastpath_hlt /proc/kallsyms; then
+	kvm_hlt_fast=1
+	ktap_diag "this KVM completes HLT in its own fast path (handle_fastpath_hlt)"
+else
+	kvm_hlt_fast=0
+fi
+irq_ok() {	# the guest's interrupt count, and nothing in userspace but its report
+	[ "$urc" = 0 ] && grep -q "^vCPU 0 irq vector 0x40 taken=$n\$" $out
+}
+guest_expect "irq-hlt, hlt off: stock KVM takes every HLT" HLT "0 $n" \
+	--mode long --irqchip irq-hlt $n
+irq_ok && ktap_ok "irq-hlt, hlt off: the guest takes its $n interrupts" ||
+	ktap_fail "irq-hlt, hlt off: the guest takes its $n interrupts"
+echo "enable hlt" >$D/handlers
+if [ $kvm_hlt_fast -eq 1 ]; then
+	guest_expect "irq-hlt, hlt on: KVM's own HLT fast path keeps every HLT (none dispatched)" \
+		HLT "0 $n" --mode long --irqchip irq-hlt $n
+else
+	guest_expect "irq-hlt, hlt on: the handler completes every HLT" \
+		HLT "$n 0" --mode long --irqchip irq-hlt $n
+fi
+irq_ok && ktap_ok "irq-hlt, hlt on: the guest takes each interrupt right after its HLT" ||
+	ktap_fail "irq-hlt, hlt on: the guest takes each interrupt right after its HLT"
+if [ $kvm_hlt_fast -eq 1 ]; then
+	guest_expect "irq-hlt in prot mode, hlt on: KVM's fast path keeps every HLT" \
+		HLT "0 $n" --mode prot --irqchip irq-hlt $n
+else
+	guest_expect "irq-hlt in prot mode, hlt on: the handler completes every HLT" \
+		HLT "$n 0" --mode prot --irqchip irq-hlt $n
+fi
+guest_expect "hlt on: a HLT that would wait (IF=0, nothing pending) goes to KVM" \
+	HLT "0 20" --irqchip hlt 20
+echo "disable hlt" >$D/handlers
+
+# --- a single-stepping guest (KVM_GUESTDBG_SINGLESTEP): every exit is
+# KVM's, and userspace gets a KVM_EXIT_DEBUG for every instruction.
+n=20
+add io ports=0x510 dir=out size=1 action=sink >/dev/null
+guest --mode long --out $n --cpuid $n
+expect "baseline, io off: OUTs are stock" IO_INSTRUCTION "0 $((n + 2))"
+for h in io cpuid; do echo "enable $h" >$D/handlers; done
+guest --mode long --out $n --cpuid $n
+expect "control: without single-step the sink rule takes the OUTs" IO_INSTRUCTION "$n 2"
+expect "control: without single-step the cpuid handler takes the CPUIDs" CPUID "$n 0"
+for h in io cpuid; do echo "disable $h" >$D/handlers; done
+steps_off=0
+guest --mode long --single-step --out $n --cpuid $n && steps_off=$(debug_exits)
+for h in io cpuid; do echo "enable $h" >$D/handlers; done
+steps_on=-1
+guest --mode long --single-step --out $n --cpuid $n && steps_on=$(debug_exits)
+ktap_diag "KVM_EXIT_DEBUG: stock $steps_off, io and cpuid on $steps_on"
+if [ "$steps_off" -gt $((3 * 2 * n)) ] && [ "$steps_on" = "$steps_off" ]; then
+	ktap_ok "single-step, io and cpuid on: a KVM_EXIT_DEBUG for every instruction, as stock"
+else
+	ktap_fail "single-step, io and cpuid on: a KVM_EXIT_DEBUG for every instruction, as stock"
+fi
+in_userspace "single-step, io on: userspace still gets all $n OUTs"
+expect "single-step, io on: OUTs matching a sink rule are stock" \
+	IO_INSTRUCTION "0 $((n + 2))"
+expect "single-step, cpuid on: every CPUID is stock" CPUID "0 $n"
+reset_all
+
+# --- KVM selftests' ucall port 0x1000
+n=30
+before=$(cat $D/rules)
+bad=""
+for r in "io ports=0x1000 dir=out size=1 action=sink" \
+	 "io ports=0x0fff-0x1001 dir=out size=1 action=sink" \
+	 "io ports=0x1000 dir=in size=1 action=const value=0"; do
+	echo "$r" >$D/rules 2>/dev/null && bad="$bad [$r]"
+done
+if [ -z "$bad" ] && [ "$(cat $D/rules)" = "$before" ]; then
+	ktap_ok "io rules covering port 0x1000 are refused"
+else
+	ktap_fail "io rules covering port 0x1000 are refused"
+	ktap_diag "accepted:$bad"
+fi
+add io ports=0x0fff dir=out size=1 action=sink >/dev/null
+add io ports=0x1001 dir=out size=1 action=sink >/dev/null
+echo "enable io" >$D/handlers
+guest_expect "control: OUTs to port 0x0fff, below 0x1000, are sunk" \
+	IO_INSTRUCTION "$n 2" --mode long --port 0x0fff io-out $n
+guest_expect "OUTs to port 0x1000 are stock, io on" \
+	IO_INSTRUCTION "0 $((n + 2))" --mode long --port 0x1000 io-out $n
+in_userspace "OUTs to port 0x1000 all reach userspace, io on"
+guest_expect "control: OUTs to port 0x1001, above 0x1000, are sunk" \
+	IO_INSTRUCTION "$n 2" --mode long --port 0x1001 io-out $n
+reset_all
+
+# --- string and REP I/O on a port with matching rules
+n=20
+add io ports=0x510 dir=out size=1 action=sink >/dev/null
+so=$(add io ports=0x513 dir=out size=1 action=sink)
+si=$(add io ports=0x513 dir=in size=1 action=const value=0x5a)
+for mode in long real; do
+	stock=missing
+	guest --mode $mode --out $n --str $n && stock=$(col IO_INSTRUCTION stock)
+	ktap_diag "$mode mode, io off: $stock IO exits, userspace saw $(io_exits)"
+	echo "enable io" >$D/handlers
+	if guest --mode $mode --out $n --str $n; then
+		# kfp-run's rows: seen, expected; the guest checked the INS bytes.
+		got=$(awk '/^  (OUTS|INS) bytes/ { printf "%s %s ", $(NF - 1), $NF }' $out)
+		ktap_diag "OUTS and INS bytes, seen and expected: $got"
+		if [ "$got" = "$((2 * n)) $((2 * n)) $((2 * n)) $((2 * n)) " ]; then
+			ktap_ok "$mode mode, io on: every OUTSB, REP OUTSB, INSB and REP INSB byte reaches userspace"
+		else
+			ktap_fail "$mode mode, io on: every OUTSB, REP OUTSB, INSB and REP INSB byte reaches userspace"
+		fi
+		expect "$mode mode, io on: string I/O is stock, plain OUTs in the same run are sunk" \
+			IO_INSTRUCTION "$n $((stock - n))"
+	else
+		ktap_fail "$mode mode, io on: every OUTSB, REP OUTSB, INSB and REP INSB byte reaches userspace"
+		ktap_fail "$mode mode, io on: string I/O is stock, plain OUTs in the same run are sunk"
+	fi
+	echo "disable io" >$D/handlers
+done
+if [ "$(hits "$so") $(hits "$si")" = "0 0" ]; then
+	ktap_ok "the rules on the string port never hit"
+else
+	ktap_fail "the rules on the string port never hit"
+	ktap_diag "hits: out $(hits "$so"), in $(hits "$si")"
+fi
+reset_all
+
+# --- the kvm_fastpath tracepoint
+T=/sys/kernel/tracing
+[ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null
+[ -d $T/events ] || T=/sys/kernel/debug/tracing
+E=$T/events/kvm_fastpath/kvm_fastpath
+# events PATTERN: trace lines of the event that end in PATTERN.
+events() {
+	grep -c "kvm_fastpath: $1\$" $trace
+}
+# traced ARGS...: guest() with the event on; the trace goes to $trace.
+traced() {
+	: >$T/trace
+	echo 1 >$E/enable
+	guest "$@"
+	rc=$?
+	echo 0 >$E/enable
+	cat $T/trace >$trace
+	return $rc
+}
+if [ ! -d $T/events ]; then
+	for d in "the kvm_fastpath event and its fields are in tracefs" \
+		 "io and cpuid on, 2 vCPUs: one event per fast exit" \
+		 "each event names its vCPU, reason, port or leaf, and verdict" \
+		 "stock exits make no event" \
+		 "a HLT the handler completes is traced with verdict done"; do
+		ktap_skip "$d" "no tracefs in this kernel"
+	done
+else
+	fields=0
+	for f in "unsigned int vcpu_id" "u32 reason" "int verdict" "u64 info"; do
+		grep -q "field:$f;" $E/format 2>/dev/null && fields=$((fields + 1))
+	done
+	[ $fields -eq 4 ] && ktap_ok "the kvm_fastpath event and its fields are in tracefs" ||
+		ktap_fail "the kvm_fastpath event and its fields are in tracefs"
+
+	io=$(awk '$3 == "io" { print $1 }' $D/handlers)
+	cpuid=$(awk '$3 == "cpuid" { print $1 }' $D/handlers)
+	hlt=$(awk '$3 == "hlt" { print $1 }' $D/handlers)
+	n=40
+	m=25
+	add io ports=0x510 dir=out size=1 action=sink >/dev/null
+	for h in io cpuid; do echo "enable $h" >$D/handlers; done
+	traced --mode long --vcpus 2 --out $n --cpuid $m --cpuid-leaf 7
+	all=$(events '.*')
+	fast=$(($(col IO_INSTRUCTION fast) + $(col CPUID fast)))
+	ktap_diag "events $all, fast exits $fast, expected $((2 * (n + m)))"
+	[ "$all" = $((2 * (n + m))) ] && [ "$fast" = "$all" ] &&
+		ktap_ok "io and cpuid on, 2 vCPUs: one event per fast exit" ||
+		ktap_fail "io and cpuid on, 2 vCPUs: one event per fast exit"
+	got=""
+	for v in 0 1; do
+		got="$got $(events "vcpu $v reason $io info 0x510 reenter")"
+		got="$got $(events "vcpu $v reason $cpuid info 0x7 reenter")"
+	done
+	ktap_diag "per vCPU, OUT and CPUID events:$got"
+	[ "$got" = " $n $m $n $m" ] &&
+		ktap_ok "each event names its vCPU, reason, port or leaf, and verdict" ||
+		ktap_fail "each event names its vCPU, reason, port or leaf, and verdict"
+	for h in io cpuid; do echo "disable $h" >$D/handlers; done
+	traced --mode long --vcpus 2 --out $n --cpuid $m --cpuid-leaf 7
+	all=$(events '.*')
+	[ "$all" = 0 ] && ktap_ok "stock exits make no event" ||
+		{ ktap_fail "stock exits make no event"; ktap_diag "$all events"; }
+	if [ $kvm_hlt_fast -eq 1 ]; then
+		ktap_skip "a HLT the handler completes is traced with verdict done" \
+			"this KVM completes HLT in its own fast path (handle_fastpath_hlt)"
+	else
+		echo "enable hlt" >$D/handlers
+		traced --mode long --irqchip irq-hlt 10
+		got=$(events "vcpu 0 reason $hlt info 0x0 done")
+		all=$(events '.*')
+		ktap_diag "HLT done events $got of $all"
+		[ "$got" = 10 ] && [ "$all" = 10 ] &&
+			ktap_ok "a HLT the handler completes is traced with verdict done" ||
+			ktap_fail "a HLT the handler completes is traced with verdict done"
+	fi
+fi
+
+reset_all
+rm -f $out $trace
+ktap_finish
