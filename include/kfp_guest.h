@@ -62,6 +62,10 @@
 #define KFP_STR_BUF_GPA		0xf000
 #define KFP_STR_BUF_SIZE	0x1000
 #define KFP_APIC_GPA		0xfee00000	/* the local APIC (xAPIC mode) */
+/* The l2-cpuid guest: its VMXON region, VMCS and L2's stack. */
+#define KFP_L2_VMXON_GPA	0x20000
+#define KFP_L2_VMCS_GPA		0x21000
+#define KFP_L2_STACK_TOP	0x23000
 
 #define KFP_VCPU_PARAMS_GPA(id)	(KFP_VCPU_AREA_GPA + (id) * KFP_VCPU_AREA_SIZE)
 #define KFP_VCPU_STACK_TOP(id)	(KFP_VCPU_PARAMS_GPA(id) + KFP_VCPU_AREA_SIZE)
@@ -135,6 +139,8 @@
 #define KFP_STATUS_BAD_IN	2	/* IN returned something else */
 #define KFP_STATUS_BAD_IRQ	3	/* interrupts taken != HLTs (irq) */
 #define KFP_STATUS_BAD_INS	4	/* INSB stored something else */
+#define KFP_STATUS_BAD_L2	5	/* l2-cpuid: an exit or a count wrong */
+#define KFP_STATUS_VMX_FAIL	6	/* l2-cpuid: a VMX instruction failed */
 
 /*
  * Parameter block, one per vCPU: magic, counts and workload settings
@@ -177,6 +183,9 @@
 #define KFP_PARAM_N_STR		156
 #define KFP_PARAM_TSC_IRQ	160
 #define KFP_PARAM_TSC_STR	168
+#define KFP_PARAM_N_L2		176
+#define KFP_PARAM_L2_SEEN	180
+#define KFP_PARAM_L2_ERROR	184
 #define KFP_PARAMS_SIZE		192
 
 #ifndef __ASSEMBLY__
@@ -221,7 +230,10 @@ struct kfp_guest_params {
 	__u32 n_str;		/* io-str: N OUTSB, REP OUTSB of N, same for INSB */
 	__u64 tsc_irq;
 	__u64 tsc_str;
-	__u64 reserved[2];
+	__u32 n_l2;		/* l2-cpuid: CPUIDs L2 makes */
+	__u32 l2_seen;		/* written by L1: the CPUID exits it took */
+	__u32 l2_error;		/* VM-instruction error, or L2's exit reason */
+	__u32 reserved1;
 };
 
 #define KFP_PARAM_CHECK(field, off) \
@@ -260,6 +272,9 @@ KFP_PARAM_CHECK(irq_taken, KFP_PARAM_IRQ_TAKEN);
 KFP_PARAM_CHECK(n_str, KFP_PARAM_N_STR);
 KFP_PARAM_CHECK(tsc_irq, KFP_PARAM_TSC_IRQ);
 KFP_PARAM_CHECK(tsc_str, KFP_PARAM_TSC_STR);
+KFP_PARAM_CHECK(n_l2, KFP_PARAM_N_L2);
+KFP_PARAM_CHECK(l2_seen, KFP_PARAM_L2_SEEN);
+KFP_PARAM_CHECK(l2_error, KFP_PARAM_L2_ERROR);
 #undef KFP_PARAM_CHECK
 
 static_assert(sizeof(struct kfp_guest_params) == KFP_PARAMS_SIZE,
@@ -284,6 +299,10 @@ static_assert(KFP_VCPU_STACK_TOP(KFP_MAX_VCPUS - 1) <= KFP_PD_HIGH_GPA,
 	      "vCPU areas overlap the high PD");
 static_assert(KFP_STR_BUF_GPA + KFP_STR_BUF_SIZE <= KFP_GUEST_LOAD,
 	      "string buffer overlaps guest code");
+static_assert(KFP_GUEST_LOAD + KFP_GUEST_MAX_SIZE <= KFP_L2_VMXON_GPA,
+	      "l2-cpuid pages overlap guest code");
+static_assert(KFP_MEM_GPA + KFP_MEM_SIZE >= KFP_L2_STACK_TOP,
+	      "l2-cpuid pages outside guest memory");
 
 #endif /* __ASSEMBLY__ */
 

@@ -183,7 +183,7 @@ workloads_n=$(echo $workloads | wc -w)
 # original, mode x workload, irqchip, ports, vCPUs, output, --guest,
 # argument and capability errors, timeouts and closing lines, CPUID and
 # hypercall results
-ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 16))
+ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 20))
 
 # --- the original points: help, arguments, a run, no permission, no KVM
 expect 0 '^usage: kfp-run' "--help prints usage" --help
@@ -537,6 +537,37 @@ step_run() {
 for m in $modes; do
 	step_run $m
 done
+# --- l2-cpuid: an L1 hypervisor with an L2 guest
+expect 2 'l2-cpuid runs in long mode only' "l2-cpuid outside long mode is rejected" \
+	--mode prot l2-cpuid 5
+expect 2 'no other workload with it' "l2-cpuid with another workload is rejected" \
+	--mode long --l2 5 --cpuid 5
+expect 2 'do not go together' "l2-cpuid with --single-step is rejected" \
+	--mode long --single-step l2-cpuid 5
+desc="long mode: l2-cpuid $n, L1 takes every CPUID exit of its L2"
+if [ $kvm_ok -ne 1 ]; then
+	ktap_skip "$desc" "no usable /dev/kvm"
+else
+	"$run" --json --timeout 60 --mode long l2-cpuid $n >"$out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q 'offers its guests no VMX' "$tmp/err"; then
+		ktap_skip "$desc" "$(cat "$tmp/err")"
+	else
+		fails=""
+		[ $rc -eq 0 ] || fails=" exit=$rc"
+		want "$out" vcpu0 l2_result seen $n
+		want "$out" total KVM_EXIT_IO count 2
+		[ "$(jothers "$out" total)" = 0 ] || fails="$fails other-exits"
+		if [ -z "$fails" ]; then
+			ktap_ok "$desc"
+		else
+			ktap_fail "$desc"
+			ktap_diag "kfp-run --json --mode long l2-cpuid $n:$fails"
+			sed 's/^/# /' "$tmp/err" | head -n 5
+		fi
+	fi
+fi
+
 export KFP_RUN_HIDE_CAP=KVM_CAP_SET_GUEST_DEBUG
 expect_kvm 1 '^kfp-run: KVM lacks KVM_CAP_SET_GUEST_DEBUG, needed for --single-step$' \
 	"a KVM without KVM_CAP_SET_GUEST_DEBUG is reported" --single-step --out 1

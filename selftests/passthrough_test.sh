@@ -13,7 +13,7 @@ run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 out=/tmp/kfp-passthrough.$$
 trace=/tmp/kfp-trace.$$
-plan=28
+plan=31
 
 # skip_all REASON: every point skipped, then done.
 skip_all() {
@@ -238,6 +238,36 @@ else
 	ktap_diag "hits: out $(hits "$so"), in $(hits "$si")"
 fi
 reset_all
+
+# --- nested VMX: an L2's exits are its L1's business, never fast
+n=30
+nested=$(cat /sys/module/kvm_intel/parameters/nested 2>/dev/null)
+# l2_all skip REASON | fail: all three points at once.
+l2_all() {
+	for d in "l2-cpuid, cpuid on: L2's CPUID exits are all stock" \
+		 "l2-cpuid: every one is counted in the l2 column" \
+		 "l2-cpuid: L1 takes every CPUID exit of its L2"; do
+		if [ "$1" = skip ]; then ktap_skip "$d" "$2"; else ktap_fail "$d"; fi
+	done
+}
+if [ "$nested" != Y ] && [ "$nested" != 1 ]; then
+	l2_all skip "kvm_intel nested=${nested:-unknown}"
+else
+	echo "enable cpuid" >$D/handlers
+	if guest --mode long l2-cpuid $n; then
+		expect "l2-cpuid, cpuid on: L2's CPUID exits are all stock" CPUID "0 $n"
+		got=$(col CPUID l2)
+		ktap_diag "CPUID l2 column: expected $n got $got"
+		[ "$got" = $n ] && ktap_ok "l2-cpuid: every one is counted in the l2 column" ||
+			ktap_fail "l2-cpuid: every one is counted in the l2 column"
+		[ "$urc" = 0 ] && grep -q "^vCPU 0 l2 cpuid exits taken by L1=$n\$" $out &&
+			ktap_ok "l2-cpuid: L1 takes every CPUID exit of its L2" ||
+			ktap_fail "l2-cpuid: L1 takes every CPUID exit of its L2"
+	else
+		l2_all fail
+	fi
+	echo "disable cpuid" >$D/handlers
+fi
 
 # --- the kvm_fastpath tracepoint
 T=/sys/kernel/tracing

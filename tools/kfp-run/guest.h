@@ -29,6 +29,8 @@ enum kfp_mode {
 extern const unsigned char kfp_guest_real_start[], kfp_guest_real_end[];
 extern const unsigned char kfp_guest_prot_start[], kfp_guest_prot_end[];
 extern const unsigned char kfp_guest_long_start[], kfp_guest_long_end[];
+/* The l2-cpuid guest (guest_l2.S): an L1 hypervisor running an L2, long mode. */
+extern const unsigned char kfp_guest_l2_start[], kfp_guest_l2_end[];
 
 /* A guest image: code to copy into guest memory. */
 struct kfp_guest_image {

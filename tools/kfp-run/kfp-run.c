@@ -30,11 +30,11 @@
 /* The kinds of exit a workload makes, in the guest's order. */
 enum kfp_kind {
 	KFP_OUT, KFP_IN, KFP_CPUID, KFP_HLT, KFP_MMIO, KFP_MSR, KFP_VMCALL,
-	KFP_IRQ, KFP_STR,
+	KFP_IRQ, KFP_STR, KFP_L2,
 	KFP_NR_KINDS,
 };
 
-/* mixed is every kind but vmcall, irq and str. */
+/* mixed is every kind but vmcall, irq, str and l2. */
 #define KFP_IN_MIXED(kind)	((kind) < KFP_VMCALL)
 
 /* A lower bound of the instructions per exit of any workload loop. */
@@ -63,6 +63,9 @@ static const struct {
 	[KFP_STR]   = { "str",   "io-str",
 			"port 0x513: COUNT OUTSB, one REP OUTSB of COUNT bytes,\n"
 			"           the same with INSB (COUNT at most 4096)" },
+	[KFP_L2]    = { "l2",    "l2-cpuid",
+			"L1 enters VMX operation and runs an L2 making CPUIDs,\n"
+			"           each an exit to L1 (long mode, nested VMX; alone)" },
 };
 
 struct kfp_opts {
@@ -129,7 +132,7 @@ static void print_usage(FILE *f)
 	fprintf(f,
 		"usage: %s [options] [WORKLOAD [COUNT]]\n"
 		"       %s [options] --out N --in N --cpuid N --hlt N --mmio N --msr N\n"
-		"                         --vmcall N --irq N --str N\n"
+		"                         --vmcall N --irq N --str N --l2 N\n"
 		"       %s [options] --guest FILE [--load-addr ADDR]\n"
 		"\n"
 		"Run a KVM guest and report the VM exits userspace saw.  A built-in\n"
@@ -152,17 +155,18 @@ static void print_usage(FILE *f)
 		"The guest reports what its last CPUID and hypercall returned: a line\n"
 		"'vCPU N cpuid LEAF.SUBLEAF: eax=... ebx=... ecx=... edx=...' and\n"
 		"'vCPU N vmcall rax=... insn=...' per vCPU; irq-hlt adds 'vCPU N irq\n"
-		"vector 0x40 taken=N', the interrupts its handler took.  Stock KVM\n"
-		"answers the unknown hypercall with -KVM_ENOSYS (-1000):\n"
-		"0xfffffffffffffc18 in long mode, 0xfffffc18 (EAX) in real and prot\n"
-		"mode.\n"
+		"vector 0x40 taken=N', the interrupts its handler took, and l2-cpuid\n"
+		"'vCPU N l2 cpuid exits taken by L1=N'.  Stock KVM answers the\n"
+		"unknown hypercall with -KVM_ENOSYS (-1000): 0xfffffffffffffc18 in\n"
+		"long mode, 0xfffffc18 (EAX) in real and prot mode.\n"
 		"\n"
 		"Options:\n"
 		"  -m, --mode MODE     real (default), prot (32-bit flat) or long (64-bit,\n"
 		"                      identity-mapped); the launcher builds the GDT and\n"
 		"                      page tables\n"
 		"  --out N, --in N, --cpuid N, --hlt N, --mmio N, --msr N, --vmcall N,\n"
-		"  --irq N, --str N    exits of each kind per vCPU, instead of a WORKLOAD\n"
+		"  --irq N, --str N, --l2 N\n"
+		"                      exits of each kind per vCPU, instead of a WORKLOAD\n"
 		"  --cpuid-leaf L, --cpuid-subleaf S\n"
 		"                      the leaf (EAX) and subleaf (ECX) of every CPUID\n"
 		"                      (default 0 and 0)\n"
@@ -175,7 +179,7 @@ static void print_usage(FILE *f)
 		"                      vCPU to sleep, and kfp-run wakes it with a signal\n"
 		"  --single-step       KVM_SET_GUEST_DEBUG with KVM_GUESTDBG_SINGLESTEP on\n"
 		"                      every vCPU: each instruction ends in a KVM_EXIT_DEBUG,\n"
-		"                      counted and resumed; at least %u per workload exit\n"
+		"                      counted and resumed; more than %u per workload exit\n"
 		"  --port PORT         I/O port for the io-out workload (default 0x%x);\n"
 		"                      0x20, 0x21, 0xa0, 0xa1, 0x4d0 and 0x4d1 are the\n"
 		"                      in-kernel PIC with --irqchip\n"
@@ -280,6 +284,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		{ "vmcall",    required_argument, NULL, OPT_COUNT + KFP_VMCALL },
 		{ "irq",       required_argument, NULL, OPT_COUNT + KFP_IRQ },
 		{ "str",       required_argument, NULL, OPT_COUNT + KFP_STR },
+		{ "l2",        required_argument, NULL, OPT_COUNT + KFP_L2 },
 		{ "single-step", no_argument,     NULL, OPT_SINGLE_STEP },
 		{ "cpuid-leaf", required_argument, NULL, OPT_CPUID_LEAF },
 		{ "cpuid-subleaf", required_argument, NULL, OPT_CPUID_SUBLEAF },
@@ -296,6 +301,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		{ NULL,        0,                 NULL, 0 },
 	};
 	int c, idx = 0;
+	unsigned int i;
 
 	while ((c = getopt_long(argc, argv, "m:n:qh", opts, &idx)) != -1) {
 		switch (c) {
@@ -404,6 +410,14 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		usage_error("irq-hlt needs --irqchip (the in-kernel local APIC)");
 	if (o->count[KFP_IRQ] && o->mode == KFP_MODE_REAL)
 		usage_error("irq-hlt runs in prot or long mode, not real");
+	if (o->count[KFP_L2] && o->mode != KFP_MODE_LONG)
+		usage_error("l2-cpuid runs in long mode only");
+	for (i = 0; o->count[KFP_L2] && i < KFP_NR_KINDS; i++) {
+		if (i != KFP_L2 && o->count[i])
+			usage_error("l2-cpuid is a guest of its own: no other workload with it");
+	}
+	if (o->count[KFP_L2] && o->single_step)
+		usage_error("l2-cpuid and --single-step do not go together");
 	if (o->count[KFP_STR] > KFP_STR_BUF_SIZE)
 		usage_error("io-str: %lu is larger than %u", o->count[KFP_STR],
 			    KFP_STR_BUF_SIZE);
@@ -641,13 +655,14 @@ static void print_guest_view(const struct kfp_tally *t)
 {
 	unsigned int i, n = 0;
 
+	/* l2-cpuid's L1 keeps no clock. */
 	for (i = 0; i < KFP_NR_KINDS; i++)
-		n += !!t->done_count[i];
+		n += t->done_count[i] && i != KFP_L2;
 	if (!n)
 		return;
 	printf("guest view (RDTSC in the guest)   exits      ticks  per exit\n");
 	for (i = 0; i < KFP_NR_KINDS; i++) {
-		if (!t->done_count[i])
+		if (!t->done_count[i] || i == KFP_L2)
 			continue;
 		printf("  %-30s %8lu %10llu %9llu\n", kfp_kinds[i].name,
 		       t->done_count[i], t->ticks[i],
@@ -677,6 +692,9 @@ static void print_results(const struct kfp_opts *o, const struct kfp_vm *vm)
 		if (o->count[KFP_IRQ])
 			printf("vCPU %u irq vector 0x%x taken=%u\n", i,
 			       KFP_IRQ_VECTOR, r->irq_taken);
+		if (o->count[KFP_L2])
+			printf("vCPU %u l2 cpuid exits taken by L1=%u\n", i,
+			       r->l2_seen);
 	}
 }
 
@@ -839,6 +857,7 @@ static void json_results(const struct kfp_guest_params *r, const char *in)
 	printf("%s\"vmcall_result\": {\"rax\": %llu},\n", in,
 	       (unsigned long long)r->vmcall_rax);
 	printf("%s\"irq_result\": {\"taken\": %u},\n", in, r->irq_taken);
+	printf("%s\"l2_result\": {\"seen\": %u},\n", in, r->l2_seen);
 }
 
 static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
@@ -899,7 +918,8 @@ static void print_ok_line(const struct kfp_opts *o)
 		if (!o->count[i])
 			continue;
 		if (i == KFP_CPUID || i == KFP_MSR || i == KFP_VMCALL ||
-		    i == KFP_IRQ || (i == KFP_HLT && o->irqchip) ||
+		    i == KFP_IRQ || i == KFP_L2 ||
+		    (i == KFP_HLT && o->irqchip) ||
 		    (i == KFP_OUT && out_in_kernel)) {
 			printf("%s%s x%lu", sep, kfp_kinds[i].name, o->count[i]);
 			sep = ", ";
@@ -939,6 +959,7 @@ int main(int argc, char **argv)
 	p.n_vmcall = o.count[KFP_VMCALL];
 	p.n_irq = o.count[KFP_IRQ];
 	p.n_str = o.count[KFP_STR];
+	p.n_l2 = o.count[KFP_L2];
 	p.cpuid_leaf = o.cpuid_leaf;
 	p.cpuid_subleaf = o.cpuid_subleaf;
 	p.vmcall_insn = o.vmcall_insn;
@@ -947,6 +968,11 @@ int main(int argc, char **argv)
 	cfg.nr_vcpus = o.nr_vcpus;
 	cfg.irqchip = o.irqchip;
 	cfg.single_step = o.single_step;
+	if (o.count[KFP_L2]) {
+		cfg.image.code = kfp_guest_l2_start;
+		cfg.image.size = kfp_guest_l2_end - kfp_guest_l2_start;
+		cfg.need_vmx = true;
+	}
 	cfg.timeout_s = o.timeout_s;
 	cfg.serial = o.json ? stderr : stdout;
 	if (o.guest_file) {

@@ -288,6 +288,18 @@ static struct kvm_cpuid2 *kfp_vm_supported_cpuid(struct kfp_vm *vm)
 	return NULL;
 }
 
+/* CPUID.1:ECX bit 5, VMX. */
+static bool kfp_vm_cpuid_has_vmx(const struct kvm_cpuid2 *cpuid)
+{
+	unsigned int i;
+
+	for (i = 0; i < cpuid->nent; i++) {
+		if (cpuid->entries[i].function == 1)
+			return cpuid->entries[i].ecx & (1U << 5);
+	}
+	return false;
+}
+
 /* The supported CPUID, with vCPU @id's APIC ID in it. */
 static int kfp_vcpu_set_cpuid(struct kfp_vm *vm, struct kfp_vcpu *v,
 			      const struct kvm_cpuid2 *supported)
@@ -479,6 +491,11 @@ int kfp_vm_create(struct kfp_vm *vm, const struct kfp_vm_config *cfg)
 	cpuid = kfp_vm_supported_cpuid(vm);
 	if (!cpuid)
 		return -EIO;
+	if (cfg->need_vmx && !kfp_vm_cpuid_has_vmx(cpuid)) {
+		free(cpuid);
+		return kfp_vm_fail(vm, -EOPNOTSUPP,
+				   "KVM offers its guests no VMX (CPUID.1:ECX.VMX), needed for l2-cpuid");
+	}
 	ret = 0;
 	for (i = 0; !ret && i < cfg->nr_vcpus; i++) {
 		vm->nr_created++;
@@ -622,6 +639,10 @@ static const char *kfp_status_name(int status)
 		return "the interrupts taken do not match the HLTs";
 	case KFP_STATUS_BAD_INS:
 		return "INSB stored the wrong value";
+	case KFP_STATUS_BAD_L2:
+		return "L1 saw an exit it did not expect, or too few; reason";
+	case KFP_STATUS_VMX_FAIL:
+		return "a VMX instruction failed; VM-instruction error";
 	default:
 		return "unknown status";
 	}
@@ -732,12 +753,18 @@ static int kfp_vcpu_loop(struct kfp_vcpu *v)
 			break;
 	}
 
-	if (v->guest_status != KFP_STATUS_OK)
-		return kfp_vcpu_fail(v, -EIO, "guest reported status %d (%s)",
+	if (v->guest_status == KFP_STATUS_OK)
+		return 0;
+	if (!v->vm->cfg.user_guest && (v->guest_status == KFP_STATUS_BAD_L2 ||
+				       v->guest_status == KFP_STATUS_VMX_FAIL))
+		return kfp_vcpu_fail(v, -EIO, "guest reported status %d (%s: %u)",
 				     v->guest_status,
-				     v->vm->cfg.user_guest ? "its own code" :
-				     kfp_status_name(v->guest_status));
-	return 0;
+				     kfp_status_name(v->guest_status),
+				     v->result.l2_error);
+	return kfp_vcpu_fail(v, -EIO, "guest reported status %d (%s)",
+			     v->guest_status,
+			     v->vm->cfg.user_guest ? "its own code" :
+			     kfp_status_name(v->guest_status));
 }
 
 /* Make every started vCPU thread leave KVM_RUN.  Called with vm->lock. */

@@ -65,6 +65,7 @@ struct kfp_vm_config {
 	 * each instruction ends in a KVM_EXIT_DEBUG, counted and resumed.
 	 */
 	bool single_step;
+	bool need_vmx;			/* the guest uses VMX (l2-cpuid) */
 	struct kfp_guest_image image;
 	unsigned long long load;	/* where the image goes and starts */
 	/*
