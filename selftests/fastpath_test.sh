@@ -7,34 +7,13 @@
 # pass-through cases; invalid configuration; a registered handler.
 cd "$(dirname "$0")" || exit 1
 . ./ktap.sh
-. ./kfp_vendor.sh
-D=/sys/kernel/debug/kvm_fastpath
+. ./kfp_lib.sh
 run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 out=/tmp/kfp-fastpath.$$
 
 ktap_plan 34
-if [ ! -w $D/rules ]; then
-	i=0
-	while [ $i -lt 34 ]; do
-		ktap_skip "fastpath" "kvm_fastpath not loaded (no $D/rules)"
-		i=$((i + 1))
-	done
-	ktap_finish
-fi
-
-# col REASON COLUMN: a counter from the exits file (COLUMN: exits fast stock l2).
-col() {
-	awk -v r="$1" -v c="$2" '
-		/^# index/ { for (i = 2; i <= NF; i++) idx[$i] = i - 1; next }
-		$2 == r { print $idx[c]; found = 1 }
-		END { if (!found) print "missing" }' $D/exits
-}
-
-# hits ID: the hit count of rule ID.
-hits() {
-	awk -v id="$1" '$1 == id { for (i = 3; i <= NF; i++) if ($i ~ /^hits=/) print substr($i, 6) }' $D/rules
-}
+[ -w $D/rules ] || skip_all 34 "kvm_fastpath not loaded (no $D/rules)"
 
 # guest ARGS...: reset the counters, run kfp-run.  Its own exit check
 # expects every exit in userspace, so only a guest error fails here.
@@ -64,25 +43,6 @@ expect_mmio() {
 	got=$(($(mmio_stock) - touch))
 	ktap_diag "MMIO exits handled by KVM: expected $2 got $got"
 	if [ "$got" = "$2" ]; then ktap_ok "$1"; else ktap_fail "$1"; fi
-}
-
-# expect DESC REASON "FAST STOCK": check the reason's split after guest().
-expect() {
-	got="$(col "$2" fast) $(col "$2" stock)"
-	ktap_diag "$2 fast/stock: expected $3 got $got"
-	if [ "$got" = "$3" ]; then ktap_ok "$1"; else ktap_fail "$1"; fi
-}
-
-# no_lengths DESC: on a vendor that keeps non-IO exits from the handlers
-# (fast_split), print DESC as a skip and succeed.
-no_lengths() {
-	[ "$all_lengths" = 1 ] && return 1
-	ktap_skip "$1" "handlers see no such exit here (instruction length: $no_lengths_why)"
-}
-
-# add RULE: add a rule and print its id (the last line of the rules file).
-add() {
-	echo "$*" >$D/rules && tail -n 1 $D/rules | cut -d' ' -f1
 }
 
 echo clear >$D/rules

@@ -14,7 +14,7 @@
 # script (the emulated machine's flat /kfp).
 cd "$(dirname "$0")" || exit 1
 . ./ktap.sh
-. ./kfp_vendor.sh
+. ./kfp_lib.sh
 stat=../tools/kfp-stat/kfp-stat
 [ -x "$stat" ] || stat=./kfp-stat
 run=../tools/kfp-run/kfp-run

@@ -110,7 +110,7 @@ vm_files() {	# vm_files REL
 		selftests/passthrough_test.sh selftests/nested_test.sh \
 		selftests/l2_svm_guest.bin \
 		selftests/kfp_stat_test.sh selftests/kfp_run_test.sh \
-		selftests/module_test.sh selftests/ktap.sh selftests/kfp_vendor.sh
+		selftests/module_test.sh selftests/ktap.sh selftests/kfp_lib.sh
 }
 
 # vmx: Bochs with VMX+EPT; svm: QEMU TCG with nested SVM and NPT.

@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the shell selftests that read kvm_fastpath's debugfs files:
+# source it after ktap.sh.  It sets D, the vendor's names for the exits
+# the built-in handlers serve (R_*), and the helpers below.
+D=/sys/kernel/debug/kvm_fastpath
+if grep -q '^vendor: svm$' $D/info 2>/dev/null; then
+	R_IO=io R_CPUID=cpuid R_HLT=hlt R_NPF=npf R_MISCONFIG= R_HCALL=hypercall
+	R_MSR_WRITE=msr
+else
+	R_IO=IO_INSTRUCTION R_CPUID=CPUID R_HLT=HLT R_NPF=EPT_VIOLATION
+	R_MISCONFIG=EPT_MISCONFIG R_HCALL=VMCALL R_MSR_WRITE=MSR_WRITE
+fi
+
+# On SVM, exits other than IO reach a handler only if the CPU reports the
+# next RIP (NRIPS); QEMU's TCG does not.
+if grep -q '^instruction_length: all' $D/info 2>/dev/null; then
+	all_lengths=1
+else
+	all_lengths=0
+	no_lengths_why=$(sed -n 's/^instruction_length: //p' $D/info 2>/dev/null)
+fi
+
+# fast_split N: "FAST STOCK" for N exits that an enabled handler takes
+# when it is given them: all fast, or all stock where the vendor keeps
+# them from the table.
+fast_split() {
+	if [ "$all_lengths" = 1 ]; then echo "$1 0"; else echo "0 $1"; fi
+}
+
+# no_lengths DESC: on a vendor that keeps non-IO exits from the handlers
+# (fast_split), print DESC as a skip and succeed.
+no_lengths() {
+	[ "$all_lengths" = 1 ] && return 1
+	ktap_skip "$1" "handlers see no such exit here (instruction length: $no_lengths_why)"
+}
+
+# skip_all N REASON: N points skipped for REASON, and the document ends.
+skip_all() {
+	i=0
+	while [ $i -lt "$1" ]; do
+		ktap_skip "$(basename "$0" .sh)" "$2"
+		i=$((i + 1))
+	done
+	ktap_finish
+}
+
+# col REASON COLUMN: a counter from the exits file (COLUMN: exits fast stock l2).
+col() {
+	awk -v r="$1" -v c="$2" '
+		/^# index/ { for (i = 2; i <= NF; i++) idx[$i] = i - 1; next }
+		$2 == r { print $idx[c]; found = 1 }
+		END { if (!found) print "missing" }' $D/exits
+}
+
+# hits ID: the hit count of rule ID.
+hits() {
+	awk -v id="$1" '$1 == id { for (i = 3; i <= NF; i++) if ($i ~ /^hits=/) print substr($i, 6) }' $D/rules
+}
+
+# add RULE: add a rule and print its id (the last line of the rules file).
+add() {
+	echo "$*" >$D/rules && tail -n 1 $D/rules | cut -d' ' -f1
+}
+
+# expect DESC REASON "FAST STOCK": check the reason's split since the last reset.
+expect() {
+	got="$(col "$2" fast) $(col "$2" stock)"
+	ktap_diag "$2 fast/stock: expected $3 got $got"
+	if [ "$got" = "$3" ]; then ktap_ok "$1"; else ktap_fail "$1"; fi
+}
