@@ -29,6 +29,31 @@ kvm_ok=0
 vendor_kvm=0
 [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ] && vendor_kvm=1
 
+# vendor_case DESC: true if such a case can run here; else DESC is a skip
+# with the reason.
+vendor_case() {
+	if [ $kvm_ok -ne 1 ]; then
+		ktap_skip "$1" "no usable /dev/kvm"
+	elif [ $vendor_kvm -ne 1 ]; then
+		ktap_skip "$1" "/dev/kvm is not kvm_intel's or kvm_amd's (checked in the emulated machines)"
+	else
+		return 0
+	fi
+	return 1
+}
+
+# verdict DESC ARGS FAILS: pass if FAILS is empty, else fail and show
+# kfp-run's ARGS, FAILS and kfp-run's stderr.
+verdict() {
+	if [ -z "$3" ]; then
+		ktap_ok "$1"
+	else
+		ktap_fail "$1"
+		ktap_diag "kfp-run --json $2:$3"
+		sed 's/^/# /' "$tmp/err" | head -n 5
+	fi
+}
+
 # expect CODE PATTERN DESC ARGS...: exit code CODE, output matching PATTERN.
 expect() {
 	code=$1 pat=$2 desc=$3
@@ -453,14 +478,7 @@ fi
 # reach userspace, and the guest took every interrupt right after its HLT.
 irq_run() {
 	desc="$1 mode, --irqchip: irq-hlt $n takes every interrupt, no userspace exit"
-	if [ $kvm_ok -ne 1 ]; then
-		ktap_skip "$desc" "no usable /dev/kvm"
-		return
-	fi
-	if [ $vendor_kvm -ne 1 ]; then
-		ktap_skip "$desc" "/dev/kvm is not kvm_intel's or kvm_amd's (checked in the emulated machines)"
-		return
-	fi
+	vendor_case "$desc" || return
 	"$run" --json --timeout 20 --mode "$1" --irqchip irq-hlt $n >"$out" 2>"$tmp/err"
 	rc=$?
 	fails=""
@@ -469,13 +487,7 @@ irq_run() {
 	want "$out" total KVM_EXIT_IO count 2
 	want "$out" total KVM_EXIT_HLT count 0
 	[ "$(jothers "$out" total)" = 0 ] || fails="$fails other-exits"
-	if [ -z "$fails" ]; then
-		ktap_ok "$desc"
-	else
-		ktap_fail "$desc"
-		ktap_diag "kfp-run --json --mode $1 --irqchip irq-hlt $n:$fails"
-		sed 's/^/# /' "$tmp/err" | head -n 5
-	fi
+	verdict "$desc" "--mode $1 --irqchip irq-hlt $n" "$fails"
 }
 irq_run prot
 irq_run long
@@ -484,14 +496,7 @@ irq_run long
 # what INSB stored), the exits are KVM's to split.
 str_run() {
 	desc="$1 mode: io-str $n moves exactly $((2 * n)) bytes each way"
-	if [ $kvm_ok -ne 1 ]; then
-		ktap_skip "$desc" "no usable /dev/kvm"
-		return
-	fi
-	if [ $vendor_kvm -ne 1 ]; then
-		ktap_skip "$desc" "/dev/kvm is not kvm_intel's or kvm_amd's (checked in the emulated machines)"
-		return
-	fi
+	vendor_case "$desc" || return
 	"$run" --json --timeout 20 --mode "$1" io-str $n >"$out" 2>"$tmp/err"
 	rc=$?
 	fails=""
@@ -504,13 +509,7 @@ str_run() {
 	exits=$(jget "$out" total io str_exits)
 	# At least one exit per single OUTSB and INSB and per REP.
 	[ "${exits:-0}" -ge $((2 * n + 2)) ] 2>/dev/null || fails="$fails str_exits=$exits"
-	if [ -z "$fails" ]; then
-		ktap_ok "$desc"
-	else
-		ktap_fail "$desc"
-		ktap_diag "kfp-run --json --mode $1 io-str $n:$fails"
-		sed 's/^/# /' "$tmp/err" | head -n 5
-	fi
+	verdict "$desc" "--mode $1 io-str $n" "$fails"
 }
 for m in $modes; do
 	str_run $m
@@ -521,14 +520,7 @@ done
 # per workload exit.
 step_run() {
 	desc="$1 mode, --single-step: a KVM_EXIT_DEBUG per instruction, IO exits exact"
-	if [ $kvm_ok -ne 1 ]; then
-		ktap_skip "$desc" "no usable /dev/kvm"
-		return
-	fi
-	if [ $vendor_kvm -ne 1 ]; then
-		ktap_skip "$desc" "/dev/kvm is not kvm_intel's or kvm_amd's (checked in the emulated machines)"
-		return
-	fi
+	vendor_case "$desc" || return
 	"$run" --json --timeout 60 --mode "$1" --single-step --out $n --cpuid $n \
 		>"$out" 2>"$tmp/err"
 	rc=$?
@@ -543,13 +535,7 @@ step_run() {
 	want "$out" total io out $n
 	steps=$(jget "$out" total KVM_EXIT_DEBUG count)
 	[ "${steps:-0}" -gt $((3 * 2 * n)) ] 2>/dev/null || fails="$fails debug=$steps"
-	if [ -z "$fails" ]; then
-		ktap_ok "$desc"
-	else
-		ktap_fail "$desc"
-		ktap_diag "kfp-run --json --mode $1 --single-step --out $n --cpuid $n:$fails"
-		sed 's/^/# /' "$tmp/err" | head -n 5
-	fi
+	verdict "$desc" "--mode $1 --single-step --out $n --cpuid $n" "$fails"
 }
 for m in $modes; do
 	step_run $m
@@ -562,11 +548,7 @@ expect 2 'no other workload with it' "l2-cpuid with another workload is rejected
 expect 2 'do not go together' "l2-cpuid with --single-step is rejected" \
 	--mode long --single-step l2-cpuid 5
 desc="long mode: l2-cpuid $n, L1 takes every CPUID exit of its L2"
-if [ $kvm_ok -ne 1 ]; then
-	ktap_skip "$desc" "no usable /dev/kvm"
-elif [ $vendor_kvm -ne 1 ]; then
-	ktap_skip "$desc" "/dev/kvm is not kvm_intel's or kvm_amd's (checked in the emulated machines)"
-else
+if vendor_case "$desc"; then
 	"$run" --json --timeout 60 --mode long l2-cpuid $n >"$out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -eq 1 ] && grep -q 'offers its guests no VMX' "$tmp/err"; then
@@ -577,13 +559,7 @@ else
 		want "$out" vcpu0 l2_result seen $n
 		want "$out" total KVM_EXIT_IO count 2
 		[ "$(jothers "$out" total)" = 0 ] || fails="$fails other-exits"
-		if [ -z "$fails" ]; then
-			ktap_ok "$desc"
-		else
-			ktap_fail "$desc"
-			ktap_diag "kfp-run --json --mode long l2-cpuid $n:$fails"
-			sed 's/^/# /' "$tmp/err" | head -n 5
-		fi
+		verdict "$desc" "--mode long l2-cpuid $n" "$fails"
 	fi
 fi
 
