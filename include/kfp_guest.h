@@ -186,6 +186,7 @@
 #define KFP_PARAM_N_L2		176
 #define KFP_PARAM_L2_SEEN	180
 #define KFP_PARAM_L2_ERROR	184
+#define KFP_PARAM_IRQ_EARLY	188
 #define KFP_PARAMS_SIZE		192
 
 #ifndef __ASSEMBLY__
@@ -233,7 +234,7 @@ struct kfp_guest_params {
 	__u32 n_l2;		/* l2-cpuid: CPUIDs L2 makes */
 	__u32 l2_seen;		/* written by L1: the CPUID exits it took */
 	__u32 l2_error;		/* VM-instruction error, or L2's exit reason */
-	__u32 reserved1;
+	__u32 irq_early;	/* interrupts taken inside the STI shadow, re-armed */
 };
 
 #define KFP_PARAM_CHECK(field, off) \
@@ -275,6 +276,7 @@ KFP_PARAM_CHECK(tsc_str, KFP_PARAM_TSC_STR);
 KFP_PARAM_CHECK(n_l2, KFP_PARAM_N_L2);
 KFP_PARAM_CHECK(l2_seen, KFP_PARAM_L2_SEEN);
 KFP_PARAM_CHECK(l2_error, KFP_PARAM_L2_ERROR);
+KFP_PARAM_CHECK(irq_early, KFP_PARAM_IRQ_EARLY);
 #undef KFP_PARAM_CHECK
 
 static_assert(sizeof(struct kfp_guest_params) == KFP_PARAMS_SIZE,

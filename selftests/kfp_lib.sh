@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-# Shared by the shell selftests that read kvm_fastpath's debugfs files:
-# source it after ktap.sh.  It sets D, the vendor's names for the exits
-# the built-in handlers serve (R_*), and the helpers below.
+# Shared by the shell selftests that read kvm_fastpath's debugfs files
+# (and kfp_run_test.sh, for irq_early_ok): source it after ktap.sh.  It
+# sets D, the vendor's names for the exits the built-in handlers serve
+# (R_*), and the helpers below.
 D=/sys/kernel/debug/kvm_fastpath
 if grep -q '^vendor: svm$' $D/info 2>/dev/null; then
 	R_IO=io R_CPUID=cpuid R_HLT=hlt R_NPF=npf R_MISCONFIG= R_HCALL=hypercall
@@ -32,6 +33,18 @@ fast_split() {
 no_lengths() {
 	[ "$all_lengths" = 1 ] && return 1
 	ktap_skip "$1" "handlers see no such exit here (instruction length: $no_lengths_why)"
+}
+
+# irq_early_ok N: whether N interrupts of kfp-run's irq-hlt taken inside
+# their STI shadow, before the HLT (its "early"), are acceptable here.
+# Only 0 is, but on the emulated SVM machine (kfp_emu=qemu-tcg): QEMU's
+# TCG drops the shadow when it re-enters a guest after a host interrupt
+# (Documentation/testing.rst).  N > 0 is reported either way.
+irq_early_ok() {
+	[ "${1:-0}" = 0 ] && return 0
+	ktap_diag "$1 interrupt(s) taken inside the STI shadow, before their HLT"
+	grep -qw kfp_emu=qemu-tcg /proc/cmdline 2>/dev/null || return 1
+	ktap_diag "a known QEMU TCG defect, not counted as a failure here"
 }
 
 # skip_all N REASON: N points skipped for REASON, and the document ends.

@@ -12,6 +12,7 @@
 # guests with $CC (default gcc) and objcopy, and are skipped without them.
 cd "$(dirname "$0")" || exit 1
 . ./ktap.sh
+. ./kfp_lib.sh		# for irq_early_ok; expect() is redefined below
 run=../tools/kfp-run/kfp-run
 [ -x "$run" ] || run=./kfp-run
 tmp=$(mktemp -d)
@@ -484,6 +485,8 @@ irq_run() {
 	fails=""
 	[ $rc -eq 0 ] || fails=" exit=$rc"
 	want "$out" vcpu0 irq_result taken $n
+	early=$(jget "$out" vcpu0 irq_result early)
+	irq_early_ok "$early" || fails="$fails early=$early"
 	want "$out" total KVM_EXIT_IO count 2
 	want "$out" total KVM_EXIT_HLT count 0
 	[ "$(jothers "$out" total)" = 0 ] || fails="$fails other-exits"

@@ -88,7 +88,8 @@ else
 	kvm_hlt_fast=0
 fi
 irq_ok() {	# the guest's interrupt count, and nothing in userspace but its report
-	[ "$urc" = 0 ] && grep -q "^vCPU 0 irq vector 0x40 taken=$n\$" $out
+	[ "$urc" = 0 ] && grep -Eq "^vCPU 0 irq vector 0x40 taken=$n( early=[0-9]+)?\$" $out &&
+		irq_early_ok "$(sed -n 's/^vCPU 0 irq .* early=//p' $out)"
 }
 guest_expect "irq-hlt, hlt off: stock KVM takes every HLT" $R_HLT "0 $n" \
 	--mode long --irqchip irq-hlt $n

@@ -172,7 +172,7 @@ start_qemu() {
 		-nodefaults -display none -no-reboot -monitor none \
 		-serial "file:$work/serial.log" \
 		-kernel "$kdir/vmlinuz" -initrd "$work/initrd.img" \
-		-append "$cmdline" </dev/null >"$work/emu.out" 2>&1 &
+		-append "$cmdline kfp_emu=qemu-tcg" </dev/null >"$work/emu.out" 2>&1 &
 	emu=$!
 }
 

@@ -203,6 +203,12 @@ KFP_SYM(_start):
 	 * shadow covers the HLT).  The handler counts in irq_taken and EOIs;
 	 * each interrupt must have come right after its HLT.  Needs the
 	 * in-kernel APIC; not in real mode.
+	 *
+	 * An interrupt taken at the HLT itself, inside the STI shadow, is a
+	 * hypervisor (or emulator) bug that would leave the HLT waiting for
+	 * good: the handler counts it in irq_early instead, sends the IPI
+	 * again and returns to the STI with IF clear, so the loop goes on
+	 * and userspace reports it.
 	 */
 	TIMED_BEGIN
 	movl	KFP_PARAM_N_IRQ(%edi), %esi
@@ -239,7 +245,9 @@ KFP_SYM(_start):
 	movl	$KFP_APIC_SVR_ENABLE, KFP_APIC_REG_SVR(%ebx)
 .Lirq_loop:
 	movl	$(KFP_APIC_ICR_SELF | KFP_IRQ_VECTOR), KFP_APIC_REG_ICR_LO(%ebx)
+.Lirq_sti:
 	sti
+.Lirq_hlt:
 	hlt
 	cli
 	movl	KFP_PARAM_N_IRQ(%edi), %eax
@@ -328,16 +336,50 @@ KFP_SYM(_start):
 	jmp	.Ldone
 
 #if KFP_BITS != 16
-/* The irq workload's handler: count, EOI, return. */
+/*
+ * The irq workload's handler: count, EOI, return.  The frame holds the
+ * interrupted RIP one word above the saved RAX and RFLAGS three.
+ */
+#if KFP_BITS == 64
+#define KFP_FRAME_RIP	8(%rsp)
+#define KFP_FRAME_FLAGS	24(%rsp)
+#else
+#define KFP_FRAME_RIP	4(%esp)
+#define KFP_FRAME_FLAGS	12(%esp)
+#endif
+#define KFP_FLAGS_IF	0x200
 .Lirq_handler:
 #if KFP_BITS == 64
 	pushq	%rax
+	leaq	.Lirq_hlt(%rip), %rax
+	cmpq	%rax, KFP_FRAME_RIP
 #else
 	pushl	%eax
+	call	.Lirq_at
+.Lirq_at:
+	popl	%eax
+	addl	$(.Lirq_hlt - .Lirq_at), %eax
+	cmpl	%eax, KFP_FRAME_RIP
 #endif
+	je	.Lirq_early
 	incl	KFP_PARAM_IRQ_TAKEN(%edi)
 	movl	$(KFP_APIC_GPA + KFP_APIC_REG_EOI), %eax
 	movl	$0, (%eax)
+	jmp	.Lirq_return
+.Lirq_early:
+	/* Inside the STI shadow: not this HLT's interrupt; arm it again. */
+	incl	KFP_PARAM_IRQ_EARLY(%edi)
+	movl	$(KFP_APIC_GPA + KFP_APIC_REG_EOI), %eax
+	movl	$0, (%eax)
+	movl	$(KFP_APIC_GPA + KFP_APIC_REG_ICR_LO), %eax
+	movl	$(KFP_APIC_ICR_SELF | KFP_IRQ_VECTOR), (%eax)
+#if KFP_BITS == 64
+	subq	$(.Lirq_hlt - .Lirq_sti), KFP_FRAME_RIP
+#else
+	subl	$(.Lirq_hlt - .Lirq_sti), KFP_FRAME_RIP
+#endif
+	andl	$~KFP_FLAGS_IF, KFP_FRAME_FLAGS
+.Lirq_return:
 #if KFP_BITS == 64
 	popq	%rax
 	iretq

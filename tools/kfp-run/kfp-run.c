@@ -155,8 +155,10 @@ static void print_usage(FILE *f)
 		"The guest reports what its last CPUID and hypercall returned: a line\n"
 		"'vCPU N cpuid LEAF.SUBLEAF: eax=... ebx=... ecx=... edx=...' and\n"
 		"'vCPU N vmcall rax=... insn=...' per vCPU; irq-hlt adds 'vCPU N irq\n"
-		"vector 0x40 taken=N', the interrupts its handler took, and l2-cpuid\n"
-		"'vCPU N l2 cpuid exits taken by L1=N'.  Stock KVM answers the\n"
+		"vector 0x40 taken=N', the interrupts its handler took right after\n"
+		"their HLT, with ' early=N' added for any taken inside the STI\n"
+		"shadow, before the HLT (a hypervisor bug; the guest arms them again),\n"
+		"and l2-cpuid 'vCPU N l2 cpuid exits taken by L1=N'.  Stock KVM answers the\n"
 		"unknown hypercall with -KVM_ENOSYS (-1000): 0xfffffffffffffc18 in\n"
 		"long mode, 0xfffffc18 (EAX) in real and prot mode.\n"
 		"\n"
@@ -689,7 +691,10 @@ static void print_results(const struct kfp_opts *o, const struct kfp_vm *vm)
 			printf("vCPU %u vmcall rax=0x%llx insn=%s\n", i,
 			       (unsigned long long)r->vmcall_rax,
 			       kfp_vmcall_insns[o->vmcall_insn]);
-		if (o->count[KFP_IRQ])
+		if (o->count[KFP_IRQ] && r->irq_early)
+			printf("vCPU %u irq vector 0x%x taken=%u early=%u\n", i,
+			       KFP_IRQ_VECTOR, r->irq_taken, r->irq_early);
+		else if (o->count[KFP_IRQ])
 			printf("vCPU %u irq vector 0x%x taken=%u\n", i,
 			       KFP_IRQ_VECTOR, r->irq_taken);
 		if (o->count[KFP_L2])
@@ -856,7 +861,8 @@ static void json_results(const struct kfp_guest_params *r, const char *in)
 	printf("\"ecx\": %u, \"edx\": %u},\n", r->cpuid_ecx, r->cpuid_edx);
 	printf("%s\"vmcall_result\": {\"rax\": %llu},\n", in,
 	       (unsigned long long)r->vmcall_rax);
-	printf("%s\"irq_result\": {\"taken\": %u},\n", in, r->irq_taken);
+	printf("%s\"irq_result\": {\"taken\": %u, \"early\": %u},\n", in,
+	       r->irq_taken, r->irq_early);
 	printf("%s\"l2_result\": {\"seen\": %u},\n", in, r->l2_seen);
 }
 
