@@ -65,23 +65,6 @@ extern struct kfp_cpu_stats __percpu *kfp_stats;
 int kfp_stats_init(void);
 void kfp_stats_exit(void);
 
-static inline bool kfp_in_l2(struct kvm_vcpu *vcpu)
-{
-	return vcpu->arch.hflags & HF_GUEST_MASK;
-}
-
-/* Count one exit; called with IRQs off from the vcpu_run wrapper. */
-static __always_inline void kfp_count_exit(u32 idx, struct kvm_vcpu *vcpu)
-{
-	if (unlikely(idx >= KFP_NR_EXITS)) {
-		this_cpu_inc(kfp_stats->unknown);
-		return;
-	}
-	this_cpu_inc(kfp_stats->exits[idx]);
-	if (unlikely(kfp_in_l2(vcpu)))
-		this_cpu_inc(kfp_stats->l2_exits[idx]);
-}
-
 /* kfp_table.c: the exit table */
 extern struct kfp_handler __rcu *kfp_table[KFP_NR_EXITS];
 DECLARE_STATIC_KEY_FALSE(kfp_dispatch_on);
@@ -112,7 +95,8 @@ void kfp_debugfs_exit(void);
  * place of the vendor's vcpu_run; it runs the guest through the real one
  * and then looks at the exit.  @exit_index gives the table index of the
  * exit that just happened (>= KFP_NR_EXITS if it has none) and must be
- * inlined: this runs on every exit.
+ * inlined: this runs on every exit, so the common cases (no handler
+ * enabled, none for this exit) take as few instructions as possible.
  *
  * IRQs stay off from entry to return, guest run included: unload relies
  * on that (kfp_hook_remove()).
@@ -127,16 +111,21 @@ kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
 
 	ret = static_call(kfp_vendor_run)(vcpu, arg);
 	idx = exit_index(vcpu);
-	kfp_count_exit(idx, vcpu);
+	if (unlikely(idx >= KFP_NR_EXITS)) {
+		this_cpu_inc(kfp_stats->unknown);
+		return ret;
+	}
+	this_cpu_inc(kfp_stats->exits[idx]);
 
-	/*
-	 * Only exits KVM left for its slow path, from L1: an L2 exit is
-	 * L1's hypervisor's business, and what KVM's own fast path did
-	 * must not be done twice.
-	 */
+	/* An L2 exit is L1's hypervisor's business: count it, never handle it. */
+	if (unlikely(vcpu->arch.hflags & HF_GUEST_MASK)) {
+		this_cpu_inc(kfp_stats->l2_exits[idx]);
+		return ret;
+	}
+
+	/* What KVM's own fast path did must not be done twice. */
 	if (static_branch_unlikely(&kfp_dispatch_on) &&
-	    ret == EXIT_FASTPATH_NONE && !kfp_in_l2(vcpu) &&
-	    idx < KFP_NR_EXITS && rcu_access_pointer(kfp_table[idx]))
+	    rcu_access_pointer(kfp_table[idx]) && ret == EXIT_FASTPATH_NONE)
 		ret = handle(vcpu, idx);
 	return ret;
 }
