@@ -81,7 +81,7 @@ bench_vmx() {
 			printf "bench: %s %s %s: %d exits, not %d\n", rel, $2, $3, $4, n > "/dev/stderr"
 			bad = 1
 		}
-		printf "vmx,%s,%s,%s,%d,%d,%.1f\n", rel, $2, $3, $4, $5, $5 / $4
+		printf "vmx,%s,%s,%s,%d,%.0f,%.1f\n", rel, $2, $3, $4, $5, $5 / $4
 	}
 	END { exit bad }' "$log" >>"$csv" || die "$rel: wrong exit counts; see $log"
 }
@@ -116,7 +116,7 @@ bench_svm() {
 			die "$rel (SVM): configuration $cfg was not verified; see $log"
 	done
 	awk -v rel="$rel" '$1 == "BENCH" {
-		printf "svm,%s,%s,%s,%d,%d,%.1f\n", rel, $2, $3, $4, $5, $5 / $4
+		printf "svm,%s,%s,%s,%d,%.0f,%.1f\n", rel, $2, $3, $4, $5, $5 / $4
 	}' "$log" >>"$csv"
 	awk -v rel="$rel" -v n="$n" -f tools/bench/svm.awk "$log" >>"$results/svm.md"
 }

@@ -99,7 +99,7 @@ END {
 				wk = x " (dispatch on)"
 			}
 		}
-		printf "| exits not handled <= 1.02x stock (worst) | %.4fx, %s | %s |\n", worst, wk, verdict(worst <= 1.02)
+		printf "| exits not handled <= 1.02x stock (worst) | %.5fx, %s | %s |\n", worst, wk, verdict(worst <= 1.02)
 		worst = 0
 		for (k = 1; k <= nk; k++) {
 			x = kind[k]
