@@ -13,7 +13,7 @@ run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 out=/tmp/kfp-passthrough.$$
 trace=/tmp/kfp-trace.$$
-plan=31
+plan=32
 
 ktap_plan $plan
 [ -w $D/rules ] || skip_all $plan "kvm_fastpath not loaded (no $D/rules)"
@@ -96,22 +96,22 @@ guest_expect "irq-hlt, hlt off: stock KVM takes every HLT" $R_HLT "0 $n" \
 irq_ok && ktap_ok "irq-hlt, hlt off: the guest takes its $n interrupts" ||
 	ktap_fail "irq-hlt, hlt off: the guest takes its $n interrupts"
 echo "enable hlt" >$D/handlers
-if [ $kvm_hlt_fast -eq 1 ]; then
-	guest_expect "irq-hlt, hlt on: KVM keeps every HLT (none dispatched)" \
-		$R_HLT "0 $n" --mode long --irqchip irq-hlt $n
-else
-	guest_expect "irq-hlt, hlt on: the handler completes every HLT" \
-		$R_HLT "$n 0" --mode long --irqchip irq-hlt $n
-fi
-irq_ok && ktap_ok "irq-hlt, hlt on: the guest takes each interrupt right after its HLT" ||
-	ktap_fail "irq-hlt, hlt on: the guest takes each interrupt right after its HLT"
-if [ $kvm_hlt_fast -eq 1 ]; then
-	guest_expect "irq-hlt in prot mode, hlt on: KVM keeps every HLT" \
-		$R_HLT "0 $n" --mode prot --irqchip irq-hlt $n
-else
-	guest_expect "irq-hlt in prot mode, hlt on: the handler completes every HLT" \
-		$R_HLT "$n 0" --mode prot --irqchip irq-hlt $n
-fi
+# hlt_on MODE: irq-hlt with the handler on.  Its HLTs are the handler's,
+# or KVM's where KVM keeps them (above); the guest must take each
+# interrupt right after its HLT either way.
+hlt_on() {
+	if [ $kvm_hlt_fast -eq 1 ]; then
+		guest_expect "irq-hlt in $1 mode, hlt on: KVM keeps every HLT" \
+			$R_HLT "0 $n" --mode $1 --irqchip irq-hlt $n
+	else
+		guest_expect "irq-hlt in $1 mode, hlt on: the handler completes every HLT" \
+			$R_HLT "$n 0" --mode $1 --irqchip irq-hlt $n
+	fi
+	irq_ok && ktap_ok "irq-hlt in $1 mode, hlt on: the guest takes each interrupt right after its HLT" ||
+		ktap_fail "irq-hlt in $1 mode, hlt on: the guest takes each interrupt right after its HLT"
+}
+hlt_on long
+hlt_on prot
 guest_expect "hlt on: a HLT that would wait (IF=0, nothing pending) goes to KVM" \
 	$R_HLT "0 20" --irqchip hlt 20
 echo "disable hlt" >$D/handlers
