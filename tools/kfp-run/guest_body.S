@@ -27,6 +27,7 @@
  * All jumps are relative: the code runs wherever it is loaded.
  */
 #include "kfp_guest.h"
+#include "guest_start.S"
 
 #define KFP_PASTE3(a, b, c)	a ## b ## c
 #define KFP_SYM3(a, b, c)	KFP_PASTE3(a, b, c)
@@ -56,14 +57,7 @@ KFP_SYM(_start):
 	cld
 
 	/* Warm-up: parameter block and stack (code: running it). */
-	movl	KFP_PARAM_MAGIC(%edi), %ebx
-	movl	%ebx, -4(%esp)
-	movb	$KFP_STATUS_BAD_MAGIC, %al
-	cmpl	$KFP_PARAMS_MAGIC, %ebx
-	jne	.Ldone
-
-	movw	$KFP_PORT_MARK, %dx
-	outb	%al, %dx
+	KFP_GUEST_WARMUP .Ldone
 
 	/* n_out byte OUTs of KFP_OUT_VALUE to out_port. */
 	TIMED_BEGIN

@@ -14,6 +14,7 @@
  * VM-instruction error (or 0xffffffff for VMfailInvalid) in l2_error.
  */
 #include "kfp_guest.h"
+#include "guest_start.S"
 
 /* VMCS field encodings (Intel SDM, appendix B). */
 #define F_PIN_CTLS		0x4000
@@ -116,13 +117,7 @@
 	.globl	kfp_guest_l2_start
 kfp_guest_l2_start:
 	cld
-	movl	KFP_PARAM_MAGIC(%edi), %ebx
-	movl	%ebx, -4(%esp)
-	movb	$KFP_STATUS_BAD_MAGIC, %al
-	cmpl	$KFP_PARAMS_MAGIC, %ebx
-	jne	.Ldone
-	movw	$KFP_PORT_MARK, %dx
-	outb	%al, %dx
+	KFP_GUEST_WARMUP .Ldone
 
 	/* Allow VMXON: lock IA32_FEATURE_CONTROL with it enabled. */
 	movl	$MSR_FEATURE_CONTROL, %ecx
