@@ -150,8 +150,8 @@ fi
 # Complete results: every configuration's rows for every kernel, a
 # table per kernel, a chart.
 rows=$(awk -F, '$1 == "vmx"' "$csv" | wc -l)
-[ "$rows" -eq $((27 * ${#rels[@]})) ] ||
-	die "bench.csv has $rows rows, not $((27 * ${#rels[@]}))"
+[ "$rows" -eq $((31 * ${#rels[@]})) ] ||
+	die "bench.csv has $rows rows, not $((31 * ${#rels[@]}))"
 [ "$(grep -c '^| CPUID leaf 0 |' "$md")" -eq ${#rels[@]} ] ||
 	die "bench.md lacks a table per kernel"
 if command -v gnuplot >/dev/null; then

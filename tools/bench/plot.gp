@@ -20,7 +20,8 @@ set yrange [0:*]
 set grid ytics
 set key top left
 set xtics ("CPUID" 0, "OUT\nsink" 1, "IN\nconst" 2, "MMIO\ndoorbell" 3, \
-	   "WRMSR\n(no handler)" 4, "VMCALL\n(null handler)" 5)
+	   "WRMSR\n(no handler)" 4, "VMCALL\n(null handler)" 5, \
+	   "HLT round\n(irq-hlt)" 6)
 do for [i = 1:n] {
 	set title "kvm-fastpath exit cost, " . word(titles, i) . \
 		  " (VMX in Bochs: guest TSC = emulated instructions)"

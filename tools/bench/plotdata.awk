@@ -18,7 +18,7 @@ function val(rel, cfg, x) {
 }
 
 END {
-	nk = split("cpuid out in mmio msr vmcall", kind, " ")
+	nk = split("cpuid out in mmio msr vmcall irq", kind, " ")
 	for (rel in idx) {
 		f = dir "/plot-" idx[rel] ".dat"
 		print "# exit stock off on null stock-kdev" > f
