@@ -71,7 +71,7 @@ END {
 		printf "\nNull handler (VMCALL, skip only): %.1f re-entering the guest at once, %.1f leaving KVM's inner loop first (KFP_DONE).\n",
 			null, per[rel, "null-done", "vmcall"]
 		printf "MSR and VMCALL under \"handlers on\": not handled, with dispatch on (IO, CPUID and EPT handlers enabled).\n"
-		printf "HLT round: one loop of kfp-run's irq-hlt (--irqchip), several exits: the self-IPI's APIC write, the HLT with the interrupt pending, the EOI.  \"handlers on\" is the hlt handler alone; where KVM has a HLT fast path of its own (6.12), that completes these HLTs first.\n\n"
+		printf "HLT round: one loop of kfp-run's irq-hlt (--irqchip), four exits: the self-IPI's APIC write, the HLT with the interrupt pending, an interrupt window, the EOI's APIC write.  \"handlers on\" is the hlt handler alone; where KVM has a HLT fast path of its own (6.12), that completes these HLTs first.\n\n"
 
 		printf "Targets (%s):\n\n", rel
 		printf "| target | measured | |\n|---|---|---|\n"
