@@ -692,12 +692,13 @@ static void print_results(const struct kfp_opts *o, const struct kfp_vm *vm)
 			printf("vCPU %u vmcall rax=0x%llx insn=%s\n", i,
 			       (unsigned long long)r->vmcall_rax,
 			       kfp_vmcall_insns[o->vmcall_insn]);
-		if (o->count[KFP_IRQ] && r->irq_early)
-			printf("vCPU %u irq vector 0x%x taken=%u early=%u\n", i,
-			       KFP_IRQ_VECTOR, r->irq_taken, r->irq_early);
-		else if (o->count[KFP_IRQ])
-			printf("vCPU %u irq vector 0x%x taken=%u\n", i,
+		if (o->count[KFP_IRQ]) {
+			printf("vCPU %u irq vector 0x%x taken=%u", i,
 			       KFP_IRQ_VECTOR, r->irq_taken);
+			if (r->irq_early)
+				printf(" early=%u", r->irq_early);
+			putchar('\n');
+		}
 		if (o->count[KFP_L2])
 			printf("vCPU %u l2 cpuid exits taken by L1=%u\n", i,
 			       r->l2_seen);
