@@ -28,7 +28,7 @@ struct kfp_vendor {
 	const char *module;		/* the KVM vendor module, "kvm_intel" */
 	const char *run_symbol;		/* its kvm_x86_ops.vcpu_run */
 	/* Refuse configurations we cannot read exits from; 0 or -errno. */
-	int (*check)(unsigned long (*lookup)(const char *name));
+	int (*check)(void);
 	/* The wrapper KVM calls instead of run_symbol: kfp_vcpu_run() inlined. */
 	kfp_vcpu_run_t *vcpu_run;
 	/* kfp_skip_instruction() for this vendor, called from handlers. */
@@ -45,6 +45,17 @@ struct kfp_vendor {
 
 extern const struct kfp_vendor kfp_vendor_vmx;
 extern const struct kfp_vendor kfp_vendor_svm;
+
+/* kfp_sym.c: kallsyms and KVM's functions, through static calls */
+DECLARE_STATIC_CALL(kfp_kvm_skip, kvm_skip_emulated_instruction);
+DECLARE_STATIC_CALL(kfp_kvm_cpuid, kvm_cpuid);
+DECLARE_STATIC_CALL(kfp_kvm_get_rflags, kvm_get_rflags);
+DECLARE_STATIC_CALL(kfp_kvm_cpu_has_interrupt, kvm_cpu_has_interrupt);
+DECLARE_STATIC_CALL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
+int kfp_sym_init(void);
+int kfp_sym_import_kvm(void);
+unsigned long kfp_lookup(const char *name);
+unsigned long kfp_lookup_in(const char *mod, const char *sym);
 
 /* kfp_hook.c */
 DECLARE_STATIC_CALL(kfp_vendor_run, kfp_vcpu_run_t);

@@ -2,12 +2,13 @@
 /*
  * Kernel-version differences, in one place.  Kbuild probes the target's
  * headers and passes the KFP_HAVE_* flags; the rest of the module sees
- * only the types below.
+ * only the types and helpers below.
  */
 #ifndef KFP_COMPAT_H
 #define KFP_COMPAT_H
 
-#include <linux/types.h>
+#include <linux/bitmap.h>
+#include <linux/kvm_host.h>
 
 /*
  * kvm_x86_ops.vcpu_run's second argument: "u64 run_flags" in 6.1.y and
@@ -31,11 +32,80 @@ typedef u8 kfp_run_arg_t;
 #endif
 
 /*
- * Exported by kvm.ko (GPL) but declared in its private arch/x86/kvm/cpuid.h;
- * the same in 6.1 and 6.12.
+ * KVM's cached guest RIP: regs[VCPU_REGS_RIP] with u32 masks of available
+ * and dirty registers up to 7.1; arch.rip (VCPU_REG_RIP) with bitmaps
+ * from 7.2.  Written as KVM's kvm_rip_write() does.
  */
-struct kvm_vcpu;
+#ifdef KFP_HAVE_ARCH_RIP
+static inline unsigned long kfp_rip_read(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.rip;
+}
+
+static inline void kfp_rip_write(struct kvm_vcpu *vcpu, unsigned long val)
+{
+	vcpu->arch.rip = val;
+	__set_bit(VCPU_REG_RIP, vcpu->arch.regs_avail);
+	__set_bit(VCPU_REG_RIP, vcpu->arch.regs_dirty);
+}
+#else
+static inline unsigned long kfp_rip_read(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.regs[VCPU_REGS_RIP];
+}
+
+static inline void kfp_rip_write(struct kvm_vcpu *vcpu, unsigned long val)
+{
+	vcpu->arch.regs[VCPU_REGS_RIP] = val;
+	vcpu->arch.regs_avail |= BIT(VCPU_REGS_RIP);
+	vcpu->arch.regs_dirty |= BIT(VCPU_REGS_RIP);
+}
+#endif
+
+/*
+ * The mediated PMU (7.x, kvm's enable_mediated_pmu, off by default) counts
+ * guest instructions in hardware; an instruction skipped in the fast path
+ * while a counter counts them would be lost.  Match KVM's own fast paths,
+ * which first check kvm_pmu_is_fastpath_emulation_allowed()
+ * (arch/x86/kvm/pmu.h): allowed unless the vCPU has a mediated PMU and
+ * a globally enabled counter counts instructions.  Kernels without a
+ * mediated PMU count emulated instructions in kvm_skip_emulated_instruction()
+ * itself, from any context.
+ */
+extern bool kfp_mediated_pmu;	/* kvm's enable_mediated_pmu, read at load */
+
+#ifdef KFP_HAVE_MEDIATED_PMU
+#define KFP_MEDIATED_PMU_KNOWN	true
+
+static inline bool kfp_pmu_fastpath_allowed(struct kvm_vcpu *vcpu)
+{
+	struct kvm_pmu *pmu = &vcpu->arch.pmu;
+
+	return !kfp_mediated_pmu || !pmu->version ||
+	       !bitmap_intersects(pmu->pmc_counting_instructions,
+				  (unsigned long *)&pmu->global_ctrl,
+				  X86_PMC_IDX_MAX);
+}
+#else
+#define KFP_MEDIATED_PMU_KNOWN	false
+
+static inline bool kfp_pmu_fastpath_allowed(struct kvm_vcpu *vcpu)
+{
+	return true;
+}
+#endif
+
+/*
+ * KVM functions the module calls (through static calls, kfp_sym.c).  From
+ * 7.2 they are declared only in KVM's private headers, and kvm_cpuid() has
+ * always been; the prototypes below are those of arch/x86/kvm/{x86,cpuid,
+ * irq,regs}.h, identical from 6.1 to 7.3.  Where a public header declares
+ * one too, the compiler checks the two agree.
+ */
+int kvm_skip_emulated_instruction(struct kvm_vcpu *vcpu);
 bool kvm_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx,
 	       bool exact_only);
+unsigned long kvm_get_rflags(struct kvm_vcpu *vcpu);
+int kvm_cpu_has_interrupt(struct kvm_vcpu *vcpu);
 
 #endif /* KFP_COMPAT_H */

@@ -22,7 +22,8 @@ static enum kfp_verdict kfp_handle_cpuid(struct kvm_vcpu *vcpu,
 
 	regs[0] = exit->cpuid.leaf;
 	regs[2] = exit->cpuid.subleaf;
-	kvm_cpuid(vcpu, &regs[0], &regs[1], &regs[2], &regs[3], false);
+	static_call(kfp_kvm_cpuid)(vcpu, &regs[0], &regs[1], &regs[2], &regs[3],
+				   false);
 
 	r = kfp_rule_find_cpuid(exit->cpuid.leaf, exit->cpuid.subleaf);
 	if (r) {

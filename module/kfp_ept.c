@@ -25,7 +25,7 @@ static bool kfp_gpa_backed(struct kvm_vcpu *vcpu, u64 gpa)
 
 	/* The fast path may run without kvm->srcu (6.1): take it. */
 	idx = srcu_read_lock(&vcpu->kvm->srcu);
-	backed = gfn_to_memslot(vcpu->kvm, gpa_to_gfn(gpa));
+	backed = static_call(kfp_kvm_gfn_to_memslot)(vcpu->kvm, gpa_to_gfn(gpa));
 	srcu_read_unlock(&vcpu->kvm->srcu, idx);
 	return backed;
 }

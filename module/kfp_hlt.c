@@ -17,8 +17,8 @@ static enum kfp_verdict kfp_handle_hlt(struct kvm_vcpu *vcpu,
 	/* Without an in-kernel local APIC, userspace does HLT. */
 	if (!vcpu->arch.apic)
 		return KFP_PASS;
-	if (!(kvm_get_rflags(vcpu) & X86_EFLAGS_IF) ||
-	    !kvm_cpu_has_interrupt(vcpu))
+	if (!(static_call(kfp_kvm_get_rflags)(vcpu) & X86_EFLAGS_IF) ||
+	    !static_call(kfp_kvm_cpu_has_interrupt)(vcpu))
 		return KFP_PASS;
 
 	kfp_skip_instruction(vcpu);

@@ -15,66 +15,20 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/kallsyms.h>
-#include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/smp.h>
 #include <linux/static_call.h>
-#include <linux/uaccess.h>
 
 #include "kfp.h"
 
 /* The vendor's vcpu_run, called directly from the wrappers. */
 DEFINE_STATIC_CALL_NULL(kfp_vendor_run, kfp_vcpu_run_t);
 
-static unsigned long (*kfp_kallsyms_lookup_name)(const char *name);
 static const struct kfp_vendor *kfp_vendor;
 static struct module *kfp_vendor_mod;
 static struct static_call_key *kfp_key;
 static void *kfp_tramp;
 static void *kfp_orig;
-
-#define KFP_ENDBR64	0xfa1e0ff3U	/* f3 0f 1e fa */
-
-/* kallsyms_lookup_name() is not exported; a kprobe on it yields its address. */
-static int kfp_find_kallsyms(void)
-{
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
-	unsigned long addr;
-	u32 insn;
-	int ret;
-
-	ret = register_kprobe(&kp);
-	if (ret) {
-		pr_err("cannot resolve kallsyms_lookup_name (register_kprobe: %d)\n",
-		       ret);
-		return ret;
-	}
-	addr = (unsigned long)kp.addr;
-	unregister_kprobe(&kp);
-
-	/* With IBT the probe sits after the ENDBR, where an indirect call must not land. */
-	if (IS_ENABLED(CONFIG_X86_KERNEL_IBT) &&
-	    !copy_from_kernel_nofault(&insn, (void *)(addr - 4), sizeof(insn)) &&
-	    insn == KFP_ENDBR64)
-		addr -= 4;
-	kfp_kallsyms_lookup_name = (unsigned long (*)(const char *))addr;
-	return 0;
-}
-
-/* @name may be "module:symbol" to search one module only. */
-static unsigned long kfp_lookup(const char *name)
-{
-	return kfp_kallsyms_lookup_name(name);
-}
-
-static unsigned long kfp_lookup_in(const char *mod, const char *sym)
-{
-	char name[MODULE_NAME_LEN + KSYM_NAME_LEN];
-
-	snprintf(name, sizeof(name), "%s:%s", mod, sym);
-	return kfp_lookup(name);
-}
 
 static int kfp_pin_vendor(void)
 {
@@ -103,7 +57,7 @@ int kfp_hook_install(void)
 	unsigned int i;
 	int ret;
 
-	ret = kfp_find_kallsyms();
+	ret = kfp_sym_init();
 	if (ret)
 		return ret;
 
@@ -116,11 +70,21 @@ int kfp_hook_install(void)
 		return -ENODEV;
 	}
 
+	ret = kfp_sym_import_kvm();
+	if (ret)
+		return ret;
+
 	kfp_key = (struct static_call_key *)kfp_lookup_in("kvm", "__SCK__kvm_x86_vcpu_run");
 	kfp_tramp = (void *)kfp_lookup_in("kvm", "__SCT__kvm_x86_vcpu_run");
 	if (!kfp_key || !kfp_tramp) {
 		pr_err("kvm has no static call kvm_x86_vcpu_run; cannot hook this kernel\n");
 		return -ENOENT;
+	}
+	/* CONFIG_KVM_INTEL_TDX: the call goes to vt_vcpu_run(), which also runs TDs. */
+	if (READ_ONCE(kfp_key->func) != (void *)run &&
+	    READ_ONCE(kfp_key->func) == (void *)kfp_lookup("kvm_intel:vt_vcpu_run")) {
+		pr_err("kvm_intel is built with TDX support (vt_vcpu_run); not supported\n");
+		return -EOPNOTSUPP;
 	}
 	if (READ_ONCE(kfp_key->func) != (void *)run) {
 		pr_err("kvm_x86_vcpu_run calls %ps, not %s; refusing to stack on another hook\n",
@@ -128,7 +92,7 @@ int kfp_hook_install(void)
 		return -EBUSY;
 	}
 
-	ret = kfp_vendor->check(kfp_lookup);
+	ret = kfp_vendor->check();
 	if (ret)
 		return ret;
 	ret = kfp_pin_vendor();

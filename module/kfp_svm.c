@@ -24,8 +24,9 @@
 /* Exit codes from SVM_EXIT_NPF on are mapped from this index up. */
 #define KFP_SVM_HIGH	0xf0
 
+/* u64: SVM_EXIT_ERR is -1ull from 7.2, with the VMCB's exit_code. */
 static const struct {
-	u32 code;
+	u64 code;
 	const char *name;
 } kfp_svm_names[] = { SVM_EXIT_REASONS };
 
@@ -33,11 +34,12 @@ static const struct {
 static char kfp_svm_name[KFP_NR_EXITS][32];
 
 /*
- * struct vcpu_svm is private to kvm_amd.  From 5.13 to 6.12 (checked in
- * the 6.1 and 6.12 sources) it starts with the vCPU and then a pointer to
- * the current VMCB (vmcb01's, or vmcb02's while L2 runs); that is all
- * this adapter relies on.  kfp_svm_check() refuses other kernels
- * (KFP_SVM_LAYOUT_KNOWN, from Kbuild).
+ * struct vcpu_svm is private to kvm_amd.  From 5.13 to 6.12, and in 7.2
+ * and 7.3 (checked in the 6.1, 6.12, 7.2 and 7.3 sources), it starts
+ * with the vCPU and then a pointer to the current VMCB (vmcb01's, or
+ * vmcb02's while L2 runs); that is all this adapter relies on.
+ * kfp_svm_check() refuses other kernels (KFP_SVM_LAYOUT_KNOWN, from
+ * Kbuild).
  */
 struct kfp_vcpu_svm_head {
 	struct kvm_vcpu vcpu;
@@ -55,7 +57,7 @@ static bool kfp_svm_kvm_nrips;
 /* The next RIP of the exit being dispatched on this CPU (IRQs are off). */
 static DEFINE_PER_CPU(unsigned long, kfp_svm_next_rip);
 
-static __always_inline u32 kfp_svm_index(u32 code)
+static __always_inline u32 kfp_svm_index(u64 code)
 {
 	if (code < KFP_SVM_HIGH)
 		return code;
@@ -87,7 +89,7 @@ static noinline fastpath_t kfp_svm_handle(struct kvm_vcpu *vcpu, u32 idx)
 	    (vmcb->save.rflags & X86_EFLAGS_TF))
 		return EXIT_FASTPATH_NONE;
 	/* svm_vcpu_run() copies RIP out of the VMCB: a cheap layout check. */
-	if (WARN_ON_ONCE(vmcb->save.rip != vcpu->arch.regs[VCPU_REGS_RIP]))
+	if (WARN_ON_ONCE(vmcb->save.rip != kfp_rip_read(vcpu)))
 		return EXIT_FASTPATH_NONE;
 
 	if (boot_cpu_has(X86_FEATURE_NRIPS))
@@ -149,10 +151,8 @@ static enum kfp_verdict kfp_svm_skip(struct kvm_vcpu *vcpu)
 		vmcb->control.next_rip = next;
 		return kfp_skip_by_kvm(vcpu);
 	}
-	/* kvm_rip_write(): svm_vcpu_run() loads the VMCB's RIP from here. */
-	vcpu->arch.regs[VCPU_REGS_RIP] = next;
-	vcpu->arch.regs_avail |= BIT(VCPU_REGS_RIP);
-	vcpu->arch.regs_dirty |= BIT(VCPU_REGS_RIP);
+	/* svm_vcpu_run() loads the VMCB's RIP from KVM's cached RIP. */
+	kfp_rip_write(vcpu, next);
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	return KFP_REENTER;
 }
@@ -196,12 +196,12 @@ static void kfp_svm_info(struct seq_file *m)
 	seq_printf(m, "kvm_nrips: %d\n", kfp_svm_kvm_nrips);
 }
 
-static int kfp_svm_check(unsigned long (*lookup)(const char *name))
+static int kfp_svm_check(void)
 {
-	const int *nrips = (const int *)lookup("kvm_amd:nrips");
+	const int *nrips = (const int *)kfp_lookup("kvm_amd:nrips");
 
 	if (!KFP_SVM_LAYOUT_KNOWN) {
-		pr_err("kvm_amd's vcpu_svm layout is not known for this kernel (5.13 to 6.12 are)\n");
+		pr_err("kvm_amd's vcpu_svm layout is not known for this kernel (5.13 to 6.12, 7.2 and 7.3 are)\n");
 		return -EOPNOTSUPP;
 	}
 	/* Unknown: then our own skip, which is right either way. */

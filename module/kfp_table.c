@@ -39,8 +39,11 @@ fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
 	struct kfp_handler *h;
 	enum kfp_verdict v;
 
-	/* SMM has its own address space and state: leave it to KVM. */
-	if (vcpu->arch.hflags & HF_SMM_MASK)
+	/*
+	 * SMM has its own address space and state: leave it to KVM.  So is
+	 * an exit KVM's own fast paths would not take for the PMU's sake.
+	 */
+	if ((vcpu->arch.hflags & HF_SMM_MASK) || !kfp_pmu_fastpath_allowed(vcpu))
 		return EXIT_FASTPATH_NONE;
 
 	h = rcu_dereference_sched(kfp_table[idx]);
@@ -67,7 +70,7 @@ enum kfp_verdict kfp_skip_by_kvm(struct kvm_vcpu *vcpu)
 	 * debug exit to report here; anything else it wants done before the
 	 * next entry shows up as a request, which ends KVM's inner loop.
 	 */
-	if (WARN_ON_ONCE(!kvm_skip_emulated_instruction(vcpu)))
+	if (WARN_ON_ONCE(!static_call(kfp_kvm_skip)(vcpu)))
 		return KFP_DONE;
 	return KFP_REENTER;
 }

@@ -124,7 +124,7 @@ static const char *kfp_vmx_exit_name(u32 idx)
  * and VMREAD would return stale data.  The static key that says so has
  * had two names; neither exists on kernels built without Hyper-V support.
  */
-static int kfp_vmx_check(unsigned long (*lookup)(const char *name))
+static int kfp_vmx_check(void)
 {
 	static const char * const evmcs_keys[] = {
 		"kvm_intel:__kvm_is_using_evmcs",	/* 6.6 and later */
@@ -133,7 +133,7 @@ static int kfp_vmx_check(unsigned long (*lookup)(const char *name))
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(evmcs_keys); i++) {
-		struct static_key *key = (void *)lookup(evmcs_keys[i]);
+		struct static_key *key = (void *)kfp_lookup(evmcs_keys[i]);
 
 		if (key && static_key_count(key) > 0) {
 			pr_err("kvm_intel uses Hyper-V's enlightened VMCS; not supported\n");
