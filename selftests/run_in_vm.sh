@@ -4,6 +4,7 @@
 # The selftest run inside the emulated machine (tools/emu/run.sh runs it
 # in /kfp, with KVM loaded).  Each test prints its own KTAP document.
 rc=0
+./machine_test.sh || rc=1
 ./module_test.sh load ./kvm_fastpath.ko || rc=1
 ./exit_dispatch_test || rc=1
 ./fastpath_test.sh || rc=1

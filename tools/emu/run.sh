@@ -6,21 +6,37 @@
 #
 #   tools/emu/run.sh [options] SCRIPT [FILE...]
 #
-#   --vendor vmx      Bochs with VMX+EPT (corei7_haswell_4770); the default
-#   --vendor svm      QEMU TCG with nested SVM and NPT (-cpu EPYC,+svm,+npt)
+#   --machine NAME    haswell:   Bochs, corei7_haswell_4770, VMX+EPT (default;
+#                                its TSC counts instructions: make bench's)
+#                     tigerlake: Bochs, tigerlake, VMX+EPT and CET: the guest
+#                                kernel enforces IBT
+#                     svm:       QEMU TCG, -cpu EPYC,+svm,+npt
+#   --vendor vmx|svm  the same as --machine haswell or svm
 #   --kernel REL      kernel release from $KFP_CACHE/kernels (default: newest 6.12)
 #   --timeout SEC     give up after SEC seconds (default 1500)
-#   --out DIR         keep the serial log and emulator files here
+#   --out DIR         keep the serial logs and emulator files here
 #   --ips N           Bochs instructions per second (default 50000000)
 #
 # SCRIPT runs as /kfp/run.sh with /kfp (holding FILE...) as its working
-# directory and the KVM modules already loaded.  The exit code is the
-# script's, or 124 on timeout, or 1 on a kernel crash or a boot failure.
+# directory and the KVM modules already loaded.  Its output (and what this
+# prints) is on the second serial line; the kernel's console, at full log
+# level, is on the first.  The kernel command line names the machine
+# (kfp_machine=NAME) so tests can check what it claims.
+#
+# Every kernel report on the console (tools/emu/reports.awk: BUG, WARNING,
+# Oops, Missing ENDBR, lockdep, RCU stalls, lockups, hung tasks, KASAN,
+# UBSAN, traces) fails the run, even if the script goes on and succeeds;
+# only the emulators' own boot noise listed in tools/emu/boot-noise.txt is
+# excused, and only before /init starts.
+#
+# Exit code: the script's; 3 if the kernel reported a problem; 124 on
+# timeout; 1 on a boot failure or if the emulator died.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
 cache=${KFP_CACHE:-$top/.cache}
-vendor=vmx
+machine=haswell
 rel=
 timeout_s=1500
 out=
@@ -30,7 +46,13 @@ die() { echo "emu: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--vendor)  vendor=${2:?}; shift 2 ;;
+	--machine) machine=${2:?}; shift 2 ;;
+	--vendor)  case "${2:?}" in
+		   vmx) machine=haswell ;;
+		   svm) machine=svm ;;
+		   *)   die "vendor '$2' is not supported (vmx or svm)" ;;
+		   esac
+		   shift 2 ;;
 	--kernel)  rel=${2:?}; shift 2 ;;
 	--timeout) timeout_s=${2:?}; shift 2 ;;
 	--out)     out=${2:?}; shift 2 ;;
@@ -44,10 +66,14 @@ done
 script=$1
 shift
 [ -f "$script" ] || die "no script $script"
-case "$vendor" in
-vmx) kvm_vendor=kvm-intel ;;
-svm) kvm_vendor="ccp kvm-amd" ;;
-*)   die "vendor '$vendor' is not supported (vmx or svm)" ;;
+# Bochs' tigerlake reports a PKRU state of 0 bytes (CPUID 0xd.9), which
+# 7.x cannot boot with (its XSAVE fallback dereferences NULL): no PKU.
+extra=
+case "$machine" in
+haswell)   cpu_model=corei7_haswell_4770 kvm_vendor=kvm-intel ;;
+tigerlake) cpu_model=tigerlake kvm_vendor=kvm-intel extra=clearcpuid=pku,xsaves,xsavec,sha_ni ;;
+svm)       cpu_model= kvm_vendor="ccp kvm-amd" extra=kfp_emu=qemu-tcg ;;
+*)         die "machine '$machine' is not known (haswell, tigerlake, svm)" ;;
 esac
 [ -n "$rel" ] || rel=$("$top/tools/emu/kernels.sh" | sed -n 1p)
 kdir=$cache/kernels/$rel
@@ -86,6 +112,13 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
+# The script's output goes to the second serial line; the kernel's
+# console keeps the first to itself.
+stty -F /dev/ttyS1 115200 2>/dev/null
+exec >/dev/ttyS1 2>&1 </dev/null
+# Marks, in the kernel log, where the boot ends: reports.awk excuses
+# known boot noise before it only.
+echo "kfp-emu: init started" >/dev/kmsg
 export PATH=/bin:/kfp
 echo "kfp-emu: booted $(uname -r)"
 rc=0
@@ -97,17 +130,19 @@ if [ $rc -eq 0 ]; then
 	cd /kfp && sh ./run.sh
 	rc=$?
 fi
-# poweroff -f does not wait for the serial line: let it drain first.
+# poweroff -f does not wait for the serial lines: let them drain first
+# (the driver's counters file is "serial" up to 6.12, "serial_8250" in 7.x).
 drain() {
 	last=
-	now=$(grep '^0:' /proc/tty/driver/serial)
+	now=$(cat /proc/tty/driver/serial* | grep -E '^[01]:')
 	while [ "$now" != "$last" ]; do
 		last=$now
 		sleep 0.2
-		now=$(grep '^0:' /proc/tty/driver/serial)
+		now=$(cat /proc/tty/driver/serial* | grep -E '^[01]:')
 	done
 }
 drain
+echo "kfp-emu: script done" >/dev/kmsg
 echo "kfp-emu: exit $rc"
 drain
 poweroff -f
@@ -115,8 +150,13 @@ INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initrd.img"
 
-cmdline="console=ttyS0,115200 rdinit=/init quiet panic=-1"
-: >"$work/serial.log"
+# No "quiet": every kernel message reaches the console, so the report
+# detector sees WARNINGs and lockdep's reports (KERN_WARNING) too.
+cmdline="console=ttyS0,115200 rdinit=/init panic=-1 kfp_machine=$machine $extra"
+klog=$work/serial.log		# ttyS0: the kernel's console
+tlog=$work/tests.log		# ttyS1: the script's output
+: >"$klog"
+: >"$tlog"
 
 # --- VMX: Bochs, booted from an ISO (Bochs has no -kernel)
 start_bochs() {
@@ -142,24 +182,21 @@ CFG
 
 	cat >"$work/bochsrc" <<RC
 megs: 512
-cpu: model=corei7_haswell_4770, count=1, ips=$ips, ignore_bad_msrs=1
+cpu: model=$cpu_model, count=1, ips=$ips, ignore_bad_msrs=1
 clock: sync=none, time0=1
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-master: type=cdrom, path=$work/boot.iso, status=inserted
 boot: cdrom
 display_library: rfb, options="timeout=0"
-com1: enabled=1, mode=file, dev=$work/serial.log
+com1: enabled=1, mode=file, dev=$klog
+com2: enabled=1, mode=file, dev=$tlog
 sound: driver=dummy
 speaker: enabled=0
 error: action=ignore
 log: $work/bochs.log
 RC
 	printf 'c\nq\n' >"$work/debugger.rc"
-
-	# One Bochs at a time: its rfb display listens on a fixed TCP port.
-	exec 9>"${TMPDIR:-/tmp}/kfp-emu.lock"
-	flock 9
 
 	bochs-bin -q -f "$work/bochsrc" -rc "$work/debugger.rc" </dev/null \
 		>"$work/emu.out" 2>&1 &
@@ -170,38 +207,44 @@ RC
 start_qemu() {
 	qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt -m 512 -smp 1 \
 		-nodefaults -display none -no-reboot -monitor none \
-		-serial "file:$work/serial.log" \
+		-serial "file:$klog" -serial "file:$tlog" \
 		-kernel "$kdir/vmlinuz" -initrd "$work/initrd.img" \
-		-append "$cmdline kfp_emu=qemu-tcg" </dev/null >"$work/emu.out" 2>&1 &
+		-append "$cmdline" </dev/null >"$work/emu.out" 2>&1 &
 	emu=$!
 }
 
-case "$vendor" in
-vmx) start_bochs ;;
+case "$machine" in
 svm) start_qemu ;;
+*)   start_bochs ;;
 esac
 trap 'kill $emu 2>/dev/null || true; wait $emu 2>/dev/null || true' INT TERM
-tail -n +1 -f --pid=$emu "$work/serial.log" &
+tail -n +1 -f --pid=$emu "$tlog" &
 tailer=$!
 
-# Watch the serial log for the end marker, a crash, or the deadline.
-verdict() {
-	if grep -q '^kfp-emu: exit [0-9]*' "$work/serial.log"; then
-		echo done
-	elif grep -qE '(^|\] )(Kernel panic|BUG: |general protection fault)' "$work/serial.log"; then
-		echo crash
-	fi
+reports() {
+	awk -f "$here/reports.awk" "$here/boot-noise.txt" "$klog"
 }
+
+# Watch for the end marker, a panic, a report, or the deadline.  After a
+# report the script gets two more minutes to finish and print its results:
+# a kernel that reported a problem may hang.
 status=
+grace=
 deadline=$((SECONDS + timeout_s))
 while [ -z "$status" ] && kill -0 $emu 2>/dev/null; do
 	sleep 1
-	status=$(verdict)
-	if [ -z "$status" ] && [ $SECONDS -ge $deadline ]; then
+	if grep -q '^kfp-emu: exit [0-9]*' "$tlog"; then
+		status=done
+	elif grep -q 'Kernel panic' "$klog"; then
+		status=panic
+	elif [ $SECONDS -ge $deadline ] ||
+	     { [ -n "$grace" ] && [ $SECONDS -ge "$grace" ]; }; then
 		status=timeout
+	elif [ -z "$grace" ] && ! reports >/dev/null; then
+		grace=$((SECONDS + 120))
 	fi
 done
-[ -n "$status" ] || status=$(verdict)
+[ -n "$status" ] || ! grep -q '^kfp-emu: exit [0-9]*' "$tlog" || status=done
 # Give poweroff a moment to end the emulator by itself, then end it.
 for _ in 1 2 3 4 5; do
 	kill -0 $emu 2>/dev/null || break
@@ -212,19 +255,31 @@ wait $emu 2>/dev/null || true
 kill $tailer 2>/dev/null || true
 wait $tailer 2>/dev/null || true
 
+# What --out keeps: the logs, not the machine's disk and initramfs.
+rm -rf "$root" "$work/iso" "$work/boot.iso" "$work/initrd.img"
+
+rc=
 case "$status" in
 done)
-	rc=$(sed -n 's/^kfp-emu: exit \([0-9]*\).*/\1/p' "$work/serial.log" | tail -n 1)
-	exit "$rc" ;;
+	rc=$(sed -n 's/^kfp-emu: exit \([0-9]*\).*/\1/p' "$tlog" | tail -n 1) ;;
 timeout)
-	echo "emu: timed out after ${timeout_s}s" >&2
-	exit 124 ;;
-crash)
-	sleep 2	# let the oops finish printing
-	echo "emu: the emulated kernel crashed" >&2
-	exit 1 ;;
+	echo "emu: timed out after ${timeout_s}s (or 120s after a kernel report)" >&2
+	rc=124 ;;
+panic)
+	echo "emu: the emulated kernel panicked" >&2
+	rc=1 ;;
 *)
 	echo "emu: the emulator ended before the script finished; see $work/emu.out" >&2
 	tail -n 20 "$work/emu.out" >&2
-	exit 1 ;;
+	rc=1 ;;
 esac
+if ! reports >"$work/reports.txt"; then
+	echo "emu: the kernel reported a problem ($machine, $rel); each report:" >&2
+	sed 's/^/emu: | /' "$work/reports.txt" >&2
+	[ "$status" != done ] || rc=3
+fi
+if [ "$rc" != 0 ] && [ "$status" != done ]; then
+	echo "emu: the kernel console's last lines:" >&2
+	tail -n 30 "$klog" | sed 's/^/emu: > /' >&2
+fi
+exit "$rc"
