@@ -8,13 +8,21 @@
 #
 # kbuild writes objects next to the sources, so each release gets a
 # shadow tree of symlinks in build/RELEASE/; the module lands there.
+#
+# A release whose headers need a newer userland than the host's (7.x)
+# builds inside the userland 'make deps' made for it: the project tree
+# is bound at the same path there, so the symlinks resolve, and /proc is
+# mounted (objtool reads it), in a mount namespace of its own.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${KFP_CACHE:-$top/.cache}
 rel=${1:?usage: build-module.sh RELEASE [make arguments...]}
 shift
+root=$(cat "$cache/kernels/$rel/userland" 2>/dev/null || echo host)
+[ "$root" != host ] || root=
 kdir=/usr/src/linux-headers-$rel
-[ -d "$kdir" ] || { echo "build-module: no headers in $kdir: run 'make deps'" >&2; exit 2; }
+[ -d "$root$kdir" ] || { echo "build-module: no headers in $root$kdir: run 'make deps'" >&2; exit 2; }
 
 out=$top/build/$rel
 mkdir -p "$out/module" "$out/selftests" "$out/tools/bench"
@@ -24,6 +32,20 @@ ln -sfn "$top/include" "$out/include"
 for f in "$top"/module/*.[ch]; do
 	ln -sfn "$f" "$out/module/"
 done
-ln -sfn "$top/selftests/kfp_test_handler.c" "$out/selftests/"
+ln -sfn "$top/selftests/kfp_test_handler.c" "$top/selftests/kfp_report_test.c" \
+	"$out/selftests/"
 ln -sfn "$top/tools/bench/kfp_null_handler.c" "$out/tools/bench/"
-exec make -C "$kdir" M="$out" "$@" modules
+if [ -z "$root" ]; then
+	exec make -C "$kdir" M="$out" "$@" modules
+fi
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+# shellcheck disable=SC2016
+exec $sudo unshare --mount --propagation private sh -euc '
+	root=$1 top=$2
+	shift 2
+	mkdir -p "$root$top"
+	mount --bind "$top" "$root$top"
+	mount -t proc proc "$root/proc"
+	exec chroot "$root" "$@"' sh "$root" "$top" \
+	make -C "$kdir" M="$out" "$@" modules

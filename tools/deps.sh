@@ -2,13 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install everything kvm-fastpath needs on a fresh Debian 12 machine.
-# Idempotent: packages already present are kept, cached kernels are reused.
+# Idempotent: packages already present are kept, cached kernels and
+# userlands are reused while they still match what is resolved.
 #
 # Host packages go through apt.  The kernels we boot in the emulated
 # machine are *not* installed on the host: their image and KVM modules are
 # unpacked into $KFP_CACHE/kernels/<release>/ (installing would run the
-# initramfs hooks for nothing).  Their headers are installed, since the
-# module builds against /usr/src/linux-headers-<release>.
+# initramfs hooks for nothing).  Headers of the host's own lines (6.1,
+# 6.12) are installed on the host.  The 7.x headers need a newer
+# compiler and C library than bookworm has: they go into a Debian
+# userland of the suite that ships them (mmdebstrap, $KFP_CACHE/userland/
+# SUITE), where tools/build-module.sh builds.  The 7.x packages come
+# through the project's private apt view (tools/emu/apt.sh); the host's
+# apt sources are never changed.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +25,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 pkgs=(build-essential bc kmod flex bison libelf-dev sparse xz-utils zstd
       busybox-static cpio bochs bochsbios vgabios isolinux syslinux-common
-      xorriso qemu-system-x86 linux-source-6.12 gnuplot-nox python3)
+      xorriso qemu-system-x86 linux-source-6.12 gnuplot-nox python3
+      mmdebstrap debian-archive-keyring)
 
 missing() {
 	local p
@@ -29,10 +36,28 @@ missing() {
 	done
 }
 
+# apt prints this for downloads into root-owned folders; it is harmless.
+quiet_apt() {
+	grep -v -e 'unsandboxed' -e '^W: Download is performed' >&2 || true
+}
+
 $sudo apt-get update -qq
+# mmdebstrap and the keyring first: the private view needs the keyring.
+mapfile -t need < <(missing debian-archive-keyring)
+[ "${#need[@]}" -eq 0 ] ||
+	$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+"$top/tools/emu/apt.sh" update 2>&1 | quiet_apt
+
 mapfile -t rels < <("$top/tools/emu/kernels.sh")
+declare -A suite_of suite_pkgs
 for rel in "${rels[@]}"; do
-	pkgs+=("linux-headers-$rel")
+	suite=$("$top/tools/emu/kernels.sh" --suite "$rel")
+	suite_of[$rel]=$suite
+	if [ "$suite" = host ]; then
+		pkgs+=("linux-headers-$rel")
+	else
+		suite_pkgs[$suite]+=" linux-headers-$rel"
+	fi
 done
 
 mapfile -t need < <(missing "${pkgs[@]}")
@@ -40,6 +65,26 @@ if [ "${#need[@]}" -gt 0 ]; then
 	echo "deps: installing ${need[*]}"
 	$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# A userland per suite for the kernels the host cannot build for: the
+# headers pull in the suite's compiler (gcc-14-for-host, gcc-16-for-host).
+# The stamp names what was included; a userland made for another list is
+# made again (about a minute).
+for suite in "${!suite_pkgs[@]}"; do
+	dst=$cache/userland/$suite
+	inc="make sparse${suite_pkgs[$suite]}"
+	if [ "$(cat "$dst.stamp" 2>/dev/null)" = "$inc" ]; then
+		continue
+	fi
+	echo "deps: making a $suite userland with $inc (about a minute)"
+	mapfile -t srcs < <("$top/tools/emu/apt.sh" sources |
+		grep -E " $suite(-backports)? ")
+	$sudo rm -rf "$dst" "$dst.stamp"
+	mkdir -p "$cache/userland"
+	$sudo mmdebstrap --quiet --variant=apt --include="${inc// /,}" \
+		"$suite" "$dst" "${srcs[@]}"
+	echo "$inc" >"$dst.stamp"
+done
 
 # Kernel images and the modules the emulated machine loads, per release.
 # kvm-amd needs ccp (SEV).  The stamp names the list: a cache made with
@@ -55,17 +100,31 @@ for rel in "${rels[@]}"; do
 	echo "deps: fetching kernel $rel into $dst"
 	tmp=$(mktemp -d)
 	chmod 755 "$tmp"	# apt downloads as _apt
-	(cd "$tmp" && apt-get download -qq "linux-image-$rel-unsigned" 2>&1 |
-		grep -v 'unsandboxed' >&2 || true)
-	dpkg-deb -x "$tmp"/linux-image-*.deb "$tmp/root"
+	if [ "${suite_of[$rel]}" = host ]; then
+		(cd "$tmp" && apt-get download -qq "linux-image-$rel-unsigned" 2>&1 | quiet_apt)
+	else
+		(cd "$tmp" && "$top/tools/emu/apt.sh" get download -qq \
+			"linux-binary-unsigned-$rel" "linux-modules-$rel" \
+			"linux-base-$rel" 2>&1 | quiet_apt)
+	fi
+	for deb in "$tmp"/*.deb; do
+		dpkg-deb -x "$deb" "$tmp/root"
+	done
 	rm -rf "$dst"
 	mkdir -p "$dst/modules"
-	cp "$tmp/root/boot/vmlinuz-$rel" "$dst/vmlinuz"
-	cp "$tmp/root/boot/config-$rel" "$dst/config"
+	if [ -f "$tmp/root/boot/vmlinuz-$rel" ]; then
+		cp "$tmp/root/boot/vmlinuz-$rel" "$dst/vmlinuz"
+		cp "$tmp/root/boot/config-$rel" "$dst/config"
+		moddir=$tmp/root/lib/modules/$rel
+	else
+		moddir=$tmp/root/usr/lib/modules/$rel
+		cp "$moddir/vmlinuz.unsigned" "$dst/vmlinuz"
+		cp "$moddir/config" "$dst/config"
+	fi
 	# Kept compressed as shipped: kbuild's "clean" deletes every *.ko
 	# below M=, and this cache lives there.
 	for m in "${kmods[@]}"; do
-		src=$(ls "$tmp/root/lib/modules/$rel/kernel/$m".ko*)
+		src=$(ls "$moddir/kernel/$m".ko*)
 		case "$src" in
 		*.ko) xz -c "$src" >"$dst/modules/$(basename "$src").xz" ;;
 		*)    cp "$src" "$dst/modules/" ;;
@@ -74,6 +133,15 @@ for rel in "${rels[@]}"; do
 	rm -rf "$tmp"
 	echo "$rel" >"$dst/release"
 	echo "$stamp" >"$dst/.complete"
+done
+
+# Where each release builds: the host, or a userland made above.
+for rel in "${rels[@]}"; do
+	if [ "${suite_of[$rel]}" = host ]; then
+		echo host
+	else
+		echo "$cache/userland/${suite_of[$rel]}"
+	fi >"$cache/kernels/$rel/userland"
 done
 
 # checkpatch.pl and its data files, from Debian's linux-source package.
