@@ -7,8 +7,12 @@
 #   2. sparse (C=2) has nothing to say
 #   3. checkpatch.pl --strict is clean on our sources
 #   4. userspace builds; host tests run against this machine's /dev/kvm
-#   5. the selftests run inside the emulated VMX (Bochs) and SVM (QEMU)
-#      machines
+#   5. the selftests run inside the emulated machines: VMX (Bochs
+#      haswell) and SVM (QEMU TCG) on every supported kernel, VMX with
+#      IBT (Bochs tigerlake) on 6.12 and the newest line; any kernel
+#      report in any of them fails (tools/emu/reports.awk)
+#   6. the report detector fails a run with a WARNING and a Missing ENDBR
+#   7. a make bench smoke run
 #
 # Every KTAP test point counts; the last line is "N passed, N failed,
 # N skipped" and the exit code is non-zero if anything failed.
@@ -70,13 +74,15 @@ ktap() {
 }
 
 mapfile -t rels < <(tools/emu/kernels.sh)
+newest=$(printf "%s\n" "${rels[@]}" | sort -V | tail -n 1)
+jobs_max=${KFP_JOBS:-$(nproc)}
 
 echo "== module build (W=1, -Werror) and sparse (C=2)"
 for rel in "${rels[@]}"; do
 	run_step "build $rel W=1 -Werror" "$logs/build-$rel.log" \
-		tools/build-module.sh "$rel" W=1 KCFLAGS=-Werror
+		tools/build-module.sh "$rel" W=1 KCFLAGS=-Werror -j"$jobs_max"
 	log=$logs/sparse-$rel.log
-	tools/build-module.sh "$rel" C=2 >"$log" 2>&1
+	tools/build-module.sh "$rel" C=2 -j"$jobs_max" >"$log" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ] && ! grep -qE '(warning|error):' "$log"; then
 		result pass "sparse $rel"
@@ -101,6 +107,8 @@ selftests/kfp_run_test.sh >"$logs/host-kfp_run.log" 2>&1
 ktap "host kfp_run_test:" "$logs/host-kfp_run.log"
 selftests/kfp_stat_test.sh >"$logs/host-kfp_stat.log" 2>&1
 ktap "host kfp_stat_test:" "$logs/host-kfp_stat.log"
+selftests/reports_test.sh >"$logs/host-reports.log" 2>&1
+ktap "host reports_test:" "$logs/host-reports.log"
 
 # The files the selftests need inside the emulated machine.
 vm_files() {	# vm_files REL
@@ -108,34 +116,108 @@ vm_files() {	# vm_files REL
 		tools/kfp-run/kfp-run tools/kfp-stat/kfp-stat \
 		selftests/exit_dispatch_test selftests/fastpath_test.sh \
 		selftests/passthrough_test.sh selftests/nested_test.sh \
-		selftests/l2_svm_guest.bin \
+		selftests/l2_svm_guest.bin selftests/machine_test.sh \
 		selftests/kfp_stat_test.sh selftests/kfp_run_test.sh \
 		selftests/module_test.sh selftests/ktap.sh selftests/kfp_lib.sh
 }
 
-# vmx: Bochs with VMX+EPT; svm: QEMU TCG with nested SVM and NPT.
-for vendor in vmx svm; do
-	echo "== selftests in the emulated $vendor machine"
-	for rel in "${rels[@]}"; do
-		log=$logs/emu-$vendor-$rel.log
-		start=$SECONDS
-		# shellcheck disable=SC2046
-		tools/emu/run.sh --vendor $vendor --kernel "$rel" --timeout 1500 \
-			selftests/run_in_vm.sh $(vm_files "$rel") >"$log" 2>&1
-		rc=$?
-		echo "   ($vendor $rel: ${rc} after $((SECONDS - start))s)"
-		ktap "$vendor $rel:" "$log"
-		if [ $rc -ne 0 ]; then
-			result fail "$vendor $rel: emulated machine run exited $rc (log: ${log#$top/})"
-			tail -n 15 "$log" | sed 's/^/    /'
-		fi
+# The emulated machines run side by side, one per core: each is one
+# single-threaded emulator.  A job's output goes to LOG, its exit code
+# and time to LOG.rc; the results are read in order once all are done.
+emu_jobs=()
+
+# emu_job NAME CMD...: start CMD in the background as job NAME.
+emu_job() {
+	local name=$1 log=$logs/$1.log
+	shift
+	while [ "$(jobs -pr | wc -l)" -ge "$jobs_max" ]; do
+		wait -n || true
 	done
+	emu_jobs+=("$name")
+	(
+		start=$SECONDS
+		"$@" >"$log" 2>&1
+		echo "$? $((SECONDS - start))" >"$log.rc"
+	) &
+}
+
+# selftests NAME MACHINE REL: every selftest in one boot.
+selftests() {
+	# shellcheck disable=SC2046
+	emu_job "$1" tools/emu/run.sh --machine "$2" --kernel "$3" \
+		--timeout 1500 --out "$logs/$1" \
+		selftests/run_in_vm.sh $(vm_files "$3")
+}
+
+# The machines and kernels: VMX (Bochs haswell) and SVM (QEMU TCG) on
+# every supported kernel; VMX with IBT enforced (Bochs tigerlake) on
+# 6.12 and the newest line.
+echo "== emulated machines (${jobs_max} at a time; logs in ${logs#$top/})"
+for rel in "${rels[@]}"; do
+	selftests "haswell-$rel" haswell "$rel"
+done
+selftests "tigerlake-${rels[0]}" tigerlake "${rels[0]}"
+[ "$newest" = "${rels[0]}" ] || selftests "tigerlake-$newest" tigerlake "$newest"
+for rel in "${rels[@]}"; do
+	selftests "svm-$rel" svm "$rel"
 done
 
-echo "== make bench, smoke run (200 exits, ${rels[0]})"
-run_step "bench smoke run ${rels[0]}: complete table, CSV and chart" \
-	"$logs/bench-smoke.log" env KFP_BENCH_SMOKE=1 KFP_BENCH_EXITS=200 \
+# The report detector, end to end: a deliberate WARNING, then an
+# indirect call to a function the IBT kernel sealed, must fail a run
+# whose script itself succeeds (run.sh's exit 3), each report shown.
+cat >"$logs/detector.sh" <<'SH'
+insmod ./kfp_report_test.ko mode=warn
+insmod ./kfp_report_test.ko mode=ibt
+echo "detector script: done"
+exit 0
+SH
+emu_job detector tools/emu/run.sh --machine tigerlake --kernel "${rels[0]}" \
+	--timeout 600 --out "$logs/detector" "$logs/detector.sh" \
+	"build/${rels[0]}/selftests/kfp_report_test.ko"
+
+emu_job bench-smoke env KFP_BENCH_SMOKE=1 KFP_BENCH_EXITS=200 \
 	KFP_BENCH_OUT="$logs/bench" tools/bench.sh "${rels[0]}"
+wait
+
+for name in "${emu_jobs[@]}"; do
+	log=$logs/$name.log
+	read -r rc secs <"$log.rc" || { rc=?; secs=?; }
+	echo "   ($name: exit $rc after ${secs}s)"
+	case "$name" in
+	detector)
+		if [ "$rc" = 3 ]; then
+			result pass "detector: a run with kernel reports fails (exit 3)"
+		else
+			result fail "detector: a run with kernel reports fails (exit $rc, not 3; log: ${log#$top/})"
+		fi
+		if grep -q 'report [0-9]*: WARNING: .*kfp_report_init' "$log"; then
+			result pass "detector: a WARNING is reported"
+		else
+			result fail "detector: a WARNING is reported (log: ${log#$top/})"
+		fi
+		if grep -q 'report [0-9]*: Missing ENDBR: kallsyms_lookup_name' "$log"; then
+			result pass "detector: tigerlake enforces IBT: Missing ENDBR is reported"
+		else
+			result fail "detector: tigerlake enforces IBT: Missing ENDBR is reported (log: ${log#$top/})"
+		fi
+		;;
+	bench-smoke)
+		if [ "$rc" = 0 ]; then
+			result pass "bench smoke run ${rels[0]}: complete table, CSV and chart"
+		else
+			result fail "bench smoke run ${rels[0]} (log: ${log#$top/})"
+			tail -n 20 "$log" | sed 's/^/    /'
+		fi
+		;;
+	*)
+		ktap "$name:" "$log"
+		if [ "$rc" != 0 ]; then
+			result fail "$name: emulated machine run exited $rc (log: ${log#$top/})"
+			grep '^emu: ' "$log" | head -n 40 | sed 's/^/    /'
+		fi
+		;;
+	esac
+done
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
