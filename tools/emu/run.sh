@@ -16,6 +16,7 @@
 #   --timeout SEC     give up after SEC seconds (default 1500)
 #   --out DIR         keep the serial logs and emulator files here
 #   --ips N           Bochs instructions per second (default 50000000)
+#   --cpus N          CPUs of the emulated machine (default 1)
 #
 # SCRIPT runs as /kfp/run.sh with /kfp (holding FILE...) as its working
 # directory and the KVM modules already loaded.  Its output (and what this
@@ -41,6 +42,7 @@ rel=
 timeout_s=1500
 out=
 ips=50000000
+cpus=1
 
 die() { echo "emu: $*" >&2; exit 2; }
 
@@ -57,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=${2:?}; shift 2 ;;
 	--out)     out=${2:?}; shift 2 ;;
 	--ips)     ips=${2:?}; shift 2 ;;
+	--cpus)    cpus=${2:?}; shift 2 ;;
 	-h|--help) sed -n '3,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	--*)       die "unknown option $1" ;;
 	*)         break ;;
@@ -182,7 +185,7 @@ CFG
 
 	cat >"$work/bochsrc" <<RC
 megs: 512
-cpu: model=$cpu_model, count=1, ips=$ips, ignore_bad_msrs=1
+cpu: model=$cpu_model, count=$cpus, ips=$ips, ignore_bad_msrs=1
 clock: sync=none, time0=1
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
@@ -203,9 +206,12 @@ RC
 	emu=$!
 }
 
-# --- SVM: QEMU's TCG emulates nested SVM and NPT; it boots -kernel directly
+# --- SVM: QEMU's TCG emulates nested SVM and NPT; it boots -kernel directly.
+# One host thread for all vCPUs: QEMU 7.2's multi-threaded TCG mishandles
+# cross-modifying code (a static key toggled while another vCPU runs its
+# site ends in "Oops: int3"; Documentation/testing.rst).
 start_qemu() {
-	qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt -m 512 -smp 1 \
+	qemu-system-x86_64 -accel tcg,thread=single -cpu EPYC,+svm,+npt -m 512 -smp "$cpus" \
 		-nodefaults -display none -no-reboot -monitor none \
 		-serial "file:$klog" -serial "file:$tlog" \
 		-kernel "$kdir/vmlinuz" -initrd "$work/initrd.img" \
