@@ -21,12 +21,20 @@
  *		.handle	= my_vmcall,
  *	};
  *
- *	kfp_register_handler(strcmp(kfp_vendor_name(), "svm") ?
- *			     EXIT_REASON_VMCALL : SVM_EXIT_VMMCALL, &my_handler);
+ *	kfp_register_kind(KFP_EXIT_HYPERCALL, &my_handler);	// module_init
+ *	kfp_unregister_kind(KFP_EXIT_HYPERCALL, &my_handler);	// module_exit
  *
- * Registering takes a reference on .owner: the owner cannot be unloaded
- * while its handler is installed.  kfp_unregister_handler(), or writing
- * "detach NAME" to /sys/kernel/debug/kvm_fastpath/handlers, removes it.
+ * Only instruction exits can take a handler: those a handler completes by
+ * doing what the instruction does and skipping it (CPUID, HLT, IO, MSR
+ * accesses, hypercalls, EPT violations, ...).  Exits KVM must finish
+ * itself (external interrupts, NMIs and exceptions, interrupt windows,
+ * PML, INIT/SIPI, triple faults, AVIC) are refused with -EPERM.
+ *
+ * The owner unregisters its handler from its module_exit, or a detach
+ * (writing "detach NAME" to /sys/kernel/debug/kvm_fastpath/handlers)
+ * removes it first, after which unregistering is a no-op.  A module that
+ * goes without unregistering (its init failed after registering, say)
+ * has its handler removed before its memory is freed, with a warning.
  * Documentation/handlers.rst has the whole story.
  */
 #ifndef KVM_FASTPATH_H
@@ -48,6 +56,8 @@ enum kfp_exit_kind {
 	KFP_EXIT_CPUID,
 	KFP_EXIT_HLT,
 	KFP_EXIT_NPF,	/* EPT violation / nested page fault */
+	KFP_EXIT_HYPERCALL,	/* VMCALL / VMMCALL */
+	KFP_EXIT_KINDS
 };
 
 struct kfp_exit {
@@ -87,14 +97,25 @@ struct kfp_handler {
 const char *kfp_vendor_name(void);
 
 /*
- * Install @h for exits of @reason (the vendor's exit code: VMX's basic
- * exit reason, or SVM's exit code).  -EBUSY if the
- * reason already has a handler, -EINVAL for a bad reason or handler,
- * -ENODEV if @h->owner is going away.  The handler starts enabled.
+ * Install @h for exits of @kind on this host's vendor.  -EBUSY if the
+ * exit already has a handler (the built-in kinds IO, CPUID, HLT and NPF
+ * have theirs), -EEXIST if the name is taken, -EINVAL for a bad kind or
+ * handler.  The handler starts enabled.
+ */
+int kfp_register_kind(enum kfp_exit_kind kind, struct kfp_handler *h);
+
+/*
+ * The same for exits of @reason, the vendor's exit code (VMX's basic exit
+ * reason, or SVM's exit code), for exits that have no kind; -EPERM if
+ * @reason is not an instruction exit (above).
  */
 int kfp_register_handler(u32 reason, struct kfp_handler *h);
 
-/* Remove @h; on return no CPU runs it any more.  May sleep. */
+/*
+ * Remove @h; on return no CPU runs it any more.  May sleep.  A no-op if
+ * @h was detached already.
+ */
+void kfp_unregister_kind(enum kfp_exit_kind kind, struct kfp_handler *h);
 void kfp_unregister_handler(u32 reason, struct kfp_handler *h);
 
 /*
@@ -107,17 +128,29 @@ enum kfp_verdict kfp_skip_instruction(struct kvm_vcpu *vcpu);
 
 /*
  * General-purpose registers other than RSP, by VCPU_REGS_* index: KVM
- * saves them on every exit and loads them on every entry.
+ * saves them on every exit and loads them on every entry.  RSP (and RIP)
+ * are cached differently on VMX and SVM; any other index is refused: a
+ * build error for a constant, a read of 0 and a dropped write otherwise.
  */
-static inline unsigned long kfp_reg_read(struct kvm_vcpu *vcpu, int reg)
+static inline bool kfp_reg_valid(int reg)
 {
-	return vcpu->arch.regs[reg];
+	return reg >= VCPU_REGS_RAX && reg <= VCPU_REGS_R15 &&
+	       reg != VCPU_REGS_RSP;
 }
 
-static inline void kfp_reg_write(struct kvm_vcpu *vcpu, int reg,
-				 unsigned long val)
+static __always_inline unsigned long kfp_reg_read(struct kvm_vcpu *vcpu,
+						  int reg)
 {
-	vcpu->arch.regs[reg] = val;
+	BUILD_BUG_ON(__builtin_constant_p(reg) && !kfp_reg_valid(reg));
+	return kfp_reg_valid(reg) ? vcpu->arch.regs[reg] : 0;
+}
+
+static __always_inline void kfp_reg_write(struct kvm_vcpu *vcpu, int reg,
+					  unsigned long val)
+{
+	BUILD_BUG_ON(__builtin_constant_p(reg) && !kfp_reg_valid(reg));
+	if (kfp_reg_valid(reg))
+		vcpu->arch.regs[reg] = val;
 }
 
 #endif /* KVM_FASTPATH_H */

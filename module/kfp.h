@@ -33,8 +33,11 @@ struct kfp_vendor {
 	kfp_vcpu_run_t *vcpu_run;
 	/* kfp_skip_instruction() for this vendor, called from handlers. */
 	enum kfp_verdict (*skip)(struct kvm_vcpu *vcpu);
-	/* Table index of each kind of exit the built-in handlers serve. */
-	u32 index[KFP_EXIT_NPF + 1];
+	/* Table index of each kind of exit (enum kfp_exit_kind). */
+	u32 index[KFP_EXIT_KINDS];
+	/* Table indexes a handler may serve: instruction exits only. */
+	const u8 *allowed;
+	unsigned int nr_allowed;
 	/* Table index of exit code @reason; >= KFP_NR_EXITS if none. */
 	u32 (*reason_index)(u32 reason);
 	/* Name of table entry @idx (one word), or NULL if the vendor has none. */
@@ -49,8 +52,7 @@ extern const struct kfp_vendor kfp_vendor_svm;
 /* kfp_sym.c: kallsyms and KVM's functions, through static calls */
 DECLARE_STATIC_CALL(kfp_kvm_skip, kvm_skip_emulated_instruction);
 DECLARE_STATIC_CALL(kfp_kvm_cpuid, kvm_cpuid);
-DECLARE_STATIC_CALL(kfp_kvm_get_rflags, kvm_get_rflags);
-DECLARE_STATIC_CALL(kfp_kvm_cpu_has_interrupt, kvm_cpu_has_interrupt);
+DECLARE_STATIC_CALL(kfp_kvm_emulate_halt, kvm_emulate_halt);
 DECLARE_STATIC_CALL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
 int kfp_sym_init(void);
 int kfp_sym_import_kvm(void);
@@ -64,10 +66,15 @@ void kfp_hook_remove(void);
 const struct kfp_vendor *kfp_hook_vendor(void);
 
 /* kfp_stats.c */
+/*
+ * Each exit is counted once, as fast or as stock, so that every counter
+ * only grows and a reader's sums (exits = fast + stock) are consistent
+ * whatever the increments it races with.
+ */
 struct kfp_cpu_stats {
-	u64 exits[KFP_NR_EXITS];	/* every exit, by table index */
-	u64 fast[KFP_NR_EXITS];		/* of those, completed by a handler */
-	u64 l2_exits[KFP_NR_EXITS];	/* of those, taken while L2 ran */
+	u64 fast[KFP_NR_EXITS];		/* completed by a handler, by table index */
+	u64 stock[KFP_NR_EXITS];	/* left to KVM */
+	u64 l2_exits[KFP_NR_EXITS];	/* of the stock ones, taken while L2 ran */
 	u64 unknown;			/* exits the adapter could not index */
 };
 
@@ -126,18 +133,26 @@ kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
 		this_cpu_inc(kfp_stats->unknown);
 		return ret;
 	}
-	this_cpu_inc(kfp_stats->exits[idx]);
 
 	/* An L2 exit is L1's hypervisor's business: count it, never handle it. */
 	if (unlikely(vcpu->arch.hflags & HF_GUEST_MASK)) {
 		this_cpu_inc(kfp_stats->l2_exits[idx]);
+		this_cpu_inc(kfp_stats->stock[idx]);
 		return ret;
 	}
 
-	/* What KVM's own fast path did must not be done twice. */
+	/*
+	 * What KVM's own fast path did must not be done twice.  A handled
+	 * exit is counted as fast by kfp_table_dispatch().
+	 */
 	if (static_branch_unlikely(&kfp_dispatch_on) &&
-	    rcu_access_pointer(kfp_table[idx]) && ret == EXIT_FASTPATH_NONE)
-		ret = handle(vcpu, idx);
+	    rcu_access_pointer(kfp_table[idx]) && ret == EXIT_FASTPATH_NONE) {
+		fastpath_t v = handle(vcpu, idx);
+
+		if (v != EXIT_FASTPATH_NONE)
+			return v;
+	}
+	this_cpu_inc(kfp_stats->stock[idx]);
 	return ret;
 }
 

@@ -15,7 +15,7 @@
 #include "kfp_capture.h"
 
 struct kfp_capture {
-	raw_spinlock_t lock;	/* taken with IRQs off, by this VM's vCPUs */
+	raw_spinlock_t lock;	/* vCPUs (IRQs off): claim, append; readers */
 	const struct kvm *kvm;	/* owner; NULL while free */
 	pid_t pid;
 	u32 len;
@@ -24,31 +24,40 @@ struct kfp_capture {
 
 static struct kfp_capture *kfp_captures;
 
-/* The VM's buffer, claiming a free one if it has none yet. */
+/*
+ * The VM's buffer, claiming a free one if it has none yet.  What this
+ * finds without the lock is only a candidate: kfp_capture_put() checks
+ * it again under the buffer's lock, since a clear and another VM's claim
+ * may come in between.  A buffer with the VM's address but another pid
+ * is an earlier VM's that had the same address.
+ */
 static struct kfp_capture *kfp_capture_of(const struct kvm *kvm)
 {
 	unsigned int i;
+	bool mine;
 
-	/*
-	 * A pid of 0 is a claim in progress by another vCPU of this VM; a
-	 * different pid is an earlier VM that had the same address.
-	 */
 	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
 		struct kfp_capture *c = &kfp_captures[i];
-		pid_t pid = READ_ONCE(c->pid);
 
 		if (READ_ONCE(c->kvm) == kvm &&
-		    (!pid || pid == kvm->userspace_pid))
+		    READ_ONCE(c->pid) == kvm->userspace_pid)
 			return c;
 	}
 	/* A free buffer is empty: kfp_capture_clear() left it so. */
 	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
 		struct kfp_capture *c = &kfp_captures[i];
 
-		if (!READ_ONCE(c->kvm) && !cmpxchg(&c->kvm, NULL, kvm)) {
+		if (READ_ONCE(c->kvm))
+			continue;
+		raw_spin_lock(&c->lock);
+		if (!c->kvm) {
+			WRITE_ONCE(c->kvm, kvm);
 			WRITE_ONCE(c->pid, kvm->userspace_pid);
-			return c;
 		}
+		mine = c->kvm == kvm && c->pid == kvm->userspace_pid;
+		raw_spin_unlock(&c->lock);
+		if (mine)
+			return c;
 	}
 	return NULL;
 }
@@ -61,7 +70,8 @@ bool kfp_capture_put(const struct kvm *kvm, u32 val, u8 size)
 	if (!c)
 		return false;
 	raw_spin_lock(&c->lock);
-	if (c->len + size <= KFP_CAPTURE_SIZE) {
+	if (c->kvm == kvm && c->pid == kvm->userspace_pid &&
+	    c->len + size <= KFP_CAPTURE_SIZE) {
 		memcpy(&c->buf[c->len], &val, size);	/* x86: little endian */
 		c->len += size;
 		ok = true;
@@ -108,7 +118,7 @@ void kfp_capture_clear(void)
 
 		raw_spin_lock_irq(&c->lock);
 		c->len = 0;
-		c->pid = 0;
+		WRITE_ONCE(c->pid, 0);
 		WRITE_ONCE(c->kvm, NULL);
 		raw_spin_unlock_irq(&c->lock);
 	}

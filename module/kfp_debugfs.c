@@ -56,12 +56,14 @@ static int kfp_exits_show(struct seq_file *m, void *unused)
 	for (i = 0; i < KFP_NR_EXITS; i++) {
 		const char *name = v->exit_name(i);
 
+		u64 exits = sum->fast[i] + sum->stock[i];
+
 		/* Unnamed reasons only show up once they happen. */
-		if (!name && !sum->exits[i])
+		if (!name && !exits)
 			continue;
 		seq_printf(m, "%u %s %llu %llu %llu %llu\n", i,
-			   name ?: "UNNAMED", sum->exits[i], sum->fast[i],
-			   sum->exits[i] - sum->fast[i], sum->l2_exits[i]);
+			   name ?: "UNNAMED", exits, sum->fast[i],
+			   sum->stock[i], sum->l2_exits[i]);
 	}
 	seq_printf(m, "# unindexed %llu\n", sum->unknown);
 	kfree(sum);
@@ -74,7 +76,7 @@ static int kfp_exits_open(struct inode *inode, struct file *file)
 }
 
 /*
- * Copy one command from userspace, trailing newline and spaces dropped;
+ * Copy one command from userspace, leading and trailing spaces dropped;
  * the caller kfree()s it.  Commands are short: longer writes are refused.
  */
 static char *kfp_command(const char __user *ubuf, size_t len)
@@ -84,8 +86,11 @@ static char *kfp_command(const char __user *ubuf, size_t len)
 	if (len > 256)
 		return ERR_PTR(-EINVAL);
 	buf = memdup_user_nul(ubuf, len);
-	if (!IS_ERR(buf))
-		strim(buf);
+	if (!IS_ERR(buf)) {
+		char *cmd = strim(buf);	/* past leading spaces, trailing cut */
+
+		memmove(buf, cmd, strlen(cmd) + 1);
+	}
 	return buf;
 }
 

@@ -12,22 +12,16 @@
  * here never reach KVM, so that only happens once the guest reads a
  * doorbell page, after which its writes are KVM's (MMIO) again.
  */
-#include <linux/srcu.h>
-
 #include "kfp.h"
 #include "kfp_rules.h"
 
-/* A memslot backs @gpa: then the violation is KVM's (dirty logging, faults). */
+/*
+ * A memslot backs @gpa: then the violation is KVM's (dirty logging,
+ * faults).  Dispatch holds kvm->srcu, which the memslots need.
+ */
 static bool kfp_gpa_backed(struct kvm_vcpu *vcpu, u64 gpa)
 {
-	bool backed;
-	int idx;
-
-	/* The fast path may run without kvm->srcu (6.1): take it. */
-	idx = srcu_read_lock(&vcpu->kvm->srcu);
-	backed = static_call(kfp_kvm_gfn_to_memslot)(vcpu->kvm, gpa_to_gfn(gpa));
-	srcu_read_unlock(&vcpu->kvm->srcu, idx);
-	return backed;
+	return static_call(kfp_kvm_gfn_to_memslot)(vcpu->kvm, gpa_to_gfn(gpa));
 }
 
 static enum kfp_verdict kfp_handle_ept(struct kvm_vcpu *vcpu,

@@ -34,8 +34,10 @@ static int kfp_pin_vendor(void)
 {
 	struct module *mod;
 
+	/* A vendor module still in its init (or going) has no settled ops. */
 	mod = (struct module *)kfp_lookup_in(kfp_vendor->module, "__this_module");
-	if (!mod || strcmp(mod->name, kfp_vendor->module) || !try_module_get(mod)) {
+	if (!mod || strcmp(mod->name, kfp_vendor->module) ||
+	    READ_ONCE(mod->state) != MODULE_STATE_LIVE || !try_module_get(mod)) {
 		pr_err("cannot take a reference on %s\n", kfp_vendor->module);
 		return -ENODEV;
 	}

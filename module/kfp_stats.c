@@ -25,24 +25,28 @@ static void kfp_stats_sum(struct kfp_cpu_stats *sum)
 		const struct kfp_cpu_stats *s = per_cpu_ptr(kfp_stats, cpu);
 
 		for (i = 0; i < KFP_NR_EXITS; i++) {
-			sum->exits[i] += READ_ONCE(s->exits[i]);
 			sum->fast[i] += READ_ONCE(s->fast[i]);
+			sum->stock[i] += READ_ONCE(s->stock[i]);
 			sum->l2_exits[i] += READ_ONCE(s->l2_exits[i]);
 		}
 		sum->unknown += READ_ONCE(s->unknown);
 	}
 }
 
-/* Counts since the last reset. */
+/*
+ * Counts since the last reset.  Summed under the lock a reset takes, so a
+ * baseline never comes from after the sums it is subtracted from: every
+ * counter only grows, so no difference is negative.
+ */
 void kfp_stats_read(struct kfp_cpu_stats *sum)
 {
 	unsigned int i;
 
-	kfp_stats_sum(sum);
 	mutex_lock(&kfp_base_lock);
+	kfp_stats_sum(sum);
 	for (i = 0; i < KFP_NR_EXITS; i++) {
-		sum->exits[i] -= kfp_base->exits[i];
 		sum->fast[i] -= kfp_base->fast[i];
+		sum->stock[i] -= kfp_base->stock[i];
 		sum->l2_exits[i] -= kfp_base->l2_exits[i];
 	}
 	sum->unknown -= kfp_base->unknown;

@@ -112,7 +112,13 @@ static noinline fastpath_t kfp_svm_handle(struct kvm_vcpu *vcpu, u32 idx)
 		exit.cpuid.subleaf = kfp_reg_read(vcpu, VCPU_REGS_RCX);
 		break;
 	case SVM_EXIT_HLT:
+		/* kvm_emulate_halt() skips with KVM's own skip, which needs nrips. */
+		if (!kfp_svm_kvm_nrips)
+			return EXIT_FASTPATH_NONE;
 		exit.kind = KFP_EXIT_HLT;
+		break;
+	case SVM_EXIT_VMMCALL:
+		exit.kind = KFP_EXIT_HYPERCALL;
 		break;
 	case SVM_EXIT_NPF:
 		exit.kind = KFP_EXIT_NPF;
@@ -121,8 +127,12 @@ static noinline fastpath_t kfp_svm_handle(struct kvm_vcpu *vcpu, u32 idx)
 		exit.npf.fetch = c->exit_info_1 & PFERR_FETCH_MASK;
 		exit.npf.read = !exit.npf.write && !exit.npf.fetch;
 		exit.npf.final = c->exit_info_1 & PFERR_GUEST_FINAL_MASK;
-		if (next - vmcb->save.rip <= 15)
-			exit.npf.insn_len = next - vmcb->save.rip;
+		/*
+		 * The CPU reports no next RIP for a nested page fault (NRIPS
+		 * covers instruction intercepts only), so the doorbell never
+		 * completes one: every NPF is KVM's (handlers.rst).
+		 */
+		next = 0;
 		break;
 	}
 	if (!next)
@@ -162,6 +172,17 @@ static notrace fastpath_t kfp_svm_vcpu_run(struct kvm_vcpu *vcpu,
 {
 	return kfp_vcpu_run(vcpu, arg, kfp_svm_exit_index, kfp_svm_handle);
 }
+
+/*
+ * The exits a handler may serve: instruction intercepts (kfp_vmx.c has
+ * the why).  Not INTR, NMI, SMI, INIT, VINTR, exceptions, SHUTDOWN, AVIC.
+ */
+static const u8 kfp_svm_allowed[] = {
+	SVM_EXIT_CPUID, SVM_EXIT_HLT, SVM_EXIT_INVD, SVM_EXIT_RDPMC,
+	SVM_EXIT_RDTSC, SVM_EXIT_VMMCALL, SVM_EXIT_IOIO, SVM_EXIT_MSR,
+	SVM_EXIT_MWAIT, SVM_EXIT_MONITOR, SVM_EXIT_PAUSE, SVM_EXIT_RDTSCP,
+	SVM_EXIT_WBINVD, SVM_EXIT_XSETBV, KFP_SVM_HIGH,	/* SVM_EXIT_NPF */
+};
 
 static u32 kfp_svm_reason_index(u32 reason)
 {
@@ -225,7 +246,10 @@ const struct kfp_vendor kfp_vendor_svm = {
 		[KFP_EXIT_CPUID]	= SVM_EXIT_CPUID,
 		[KFP_EXIT_HLT]		= SVM_EXIT_HLT,
 		[KFP_EXIT_NPF]		= KFP_SVM_HIGH,	/* SVM_EXIT_NPF */
+		[KFP_EXIT_HYPERCALL]	= SVM_EXIT_VMMCALL,
 	},
+	.allowed	= kfp_svm_allowed,
+	.nr_allowed	= ARRAY_SIZE(kfp_svm_allowed),
 	.reason_index	= kfp_svm_reason_index,
 	.exit_name	= kfp_svm_exit_name,
 	.info		= kfp_svm_info,

@@ -27,8 +27,7 @@ DEFINE_STATIC_CALL_NULL(kfp_kallsyms_lookup_name, kallsyms_lookup_name);
 /* KVM's functions: the prototypes are the kernel headers' own (typeof). */
 DEFINE_STATIC_CALL_NULL(kfp_kvm_skip, kvm_skip_emulated_instruction);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_cpuid, kvm_cpuid);
-DEFINE_STATIC_CALL_NULL(kfp_kvm_get_rflags, kvm_get_rflags);
-DEFINE_STATIC_CALL_NULL(kfp_kvm_cpu_has_interrupt, kvm_cpu_has_interrupt);
+DEFINE_STATIC_CALL_NULL(kfp_kvm_emulate_halt, kvm_emulate_halt);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
 
 bool kfp_mediated_pmu;
@@ -42,12 +41,9 @@ static const struct kfp_import {
 	  &STATIC_CALL_KEY(kfp_kvm_skip), STATIC_CALL_TRAMP_ADDR(kfp_kvm_skip) },
 	{ "kvm_cpuid",
 	  &STATIC_CALL_KEY(kfp_kvm_cpuid), STATIC_CALL_TRAMP_ADDR(kfp_kvm_cpuid) },
-	{ "kvm_get_rflags",
-	  &STATIC_CALL_KEY(kfp_kvm_get_rflags),
-	  STATIC_CALL_TRAMP_ADDR(kfp_kvm_get_rflags) },
-	{ "kvm_cpu_has_interrupt",
-	  &STATIC_CALL_KEY(kfp_kvm_cpu_has_interrupt),
-	  STATIC_CALL_TRAMP_ADDR(kfp_kvm_cpu_has_interrupt) },
+	{ "kvm_emulate_halt",
+	  &STATIC_CALL_KEY(kfp_kvm_emulate_halt),
+	  STATIC_CALL_TRAMP_ADDR(kfp_kvm_emulate_halt) },
 	{ "gfn_to_memslot",
 	  &STATIC_CALL_KEY(kfp_kvm_gfn_to_memslot),
 	  STATIC_CALL_TRAMP_ADDR(kfp_kvm_gfn_to_memslot) },

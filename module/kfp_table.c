@@ -49,7 +49,17 @@ fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
 	h = rcu_dereference_sched(kfp_table[idx]);
 	if (!h)
 		return EXIT_FASTPATH_NONE;
+	/*
+	 * vcpu_enter_guest() dropped kvm->srcu before its inner loop, and
+	 * what handlers call needs it: the memslots (the doorbell), the PMU
+	 * event filter that KVM's skip consults when it counts the retired
+	 * instruction, Xen's shared pages behind the interrupt check.  Take
+	 * it as KVM's own fast paths do (handle_fastpath_set_msr_irqoff(),
+	 * handle_fastpath_hlt() in arch/x86/kvm/x86.c).
+	 */
+	kvm_vcpu_srcu_read_lock(vcpu);
 	v = h->handle(vcpu, exit);
+	kvm_vcpu_srcu_read_unlock(vcpu);
 	if (v == KFP_PASS)
 		return EXIT_FASTPATH_NONE;
 
@@ -120,29 +130,63 @@ static int kfp_find(const char *name)
 	return -1;
 }
 
-int kfp_register_handler(u32 reason, struct kfp_handler *h)
+/* Whether a handler may serve table index @idx: an instruction exit. */
+static bool kfp_allowed(u32 idx)
 {
-	u32 idx = kfp_vendor->reason_index(reason);
+	unsigned int i;
+
+	for (i = 0; i < kfp_vendor->nr_allowed; i++)
+		if (kfp_vendor->allowed[i] == idx)
+			return true;
+	return false;
+}
+
+static int kfp_register(u32 idx, struct kfp_handler *h)
+{
+	const char *reason;
 	int ret = 0;
 
 	if (idx >= KFP_NR_EXITS || !h || !h->handle || !h->name)
 		return -EINVAL;
+	reason = kfp_vendor->exit_name(idx) ?: "UNNAMED";
+	if (!kfp_allowed(idx)) {
+		pr_warn("handler %s: exit %s (index %u) is not an instruction exit; KVM must handle it\n",
+			h->name, reason, idx);
+		return -EPERM;
+	}
 
 	mutex_lock(&kfp_table_lock);
 	if (kfp_slots[idx].handler) {
 		ret = -EBUSY;
 	} else if (kfp_find(h->name) >= 0) {
 		ret = -EEXIST;
-	} else if (!try_module_get(h->owner)) {
-		ret = -ENODEV;
 	} else {
 		kfp_slots[idx] = (struct kfp_slot){ .handler = h, .enabled = true };
 		kfp_publish(idx);
-		pr_info("handler %s (%s) installed for exit reason %#x\n",
+		pr_info("handler %s (%s) installed for exit %s\n",
 			h->name, module_name(h->owner), reason);
 	}
 	mutex_unlock(&kfp_table_lock);
 	return ret;
+}
+
+/* The table index of the exits of @kind; KFP_NR_EXITS if none. */
+static u32 kfp_kind_index(enum kfp_exit_kind kind)
+{
+	if (kind <= KFP_EXIT_OTHER || kind >= KFP_EXIT_KINDS)
+		return KFP_NR_EXITS;
+	return kfp_vendor->index[kind];
+}
+
+int kfp_register_kind(enum kfp_exit_kind kind, struct kfp_handler *h)
+{
+	return kfp_register(kfp_kind_index(kind), h);
+}
+EXPORT_SYMBOL_GPL(kfp_register_kind);
+
+int kfp_register_handler(u32 reason, struct kfp_handler *h)
+{
+	return kfp_register(kfp_vendor->reason_index(reason), h);
 }
 EXPORT_SYMBOL_GPL(kfp_register_handler);
 
@@ -156,31 +200,85 @@ static struct kfp_handler *kfp_remove(u32 idx)
 	return h;
 }
 
-/* After kfp_remove(): wait until no CPU runs @h, then let its owner go. */
+/*
+ * After kfp_remove(): wait until no CPU runs @h.  Dispatch reads the table
+ * with IRQs off after the guest has exited (an RCU read side: guest mode
+ * itself is a quiescent state, but no handler runs there).
+ */
 static void kfp_release(struct kfp_handler *h)
 {
 	synchronize_rcu();
 	pr_info("handler %s removed\n", h->name);
-	module_put(h->owner);
 }
+
+static void kfp_unregister(u32 idx, struct kfp_handler *h)
+{
+	int at;
+
+	mutex_lock(&kfp_table_lock);
+	if (idx < KFP_NR_EXITS && kfp_slots[idx].handler == h &&
+	    !kfp_slots[idx].builtin) {
+		kfp_remove(idx);
+		mutex_unlock(&kfp_table_lock);
+		kfp_release(h);
+		return;
+	}
+	/* Detached already: nothing to do.  Installed elsewhere: a caller's bug. */
+	at = h && h->name ? kfp_find(h->name) : -1;
+	mutex_unlock(&kfp_table_lock);
+	WARN(at >= 0 && kfp_slots[at].handler == h,
+	     "kvm_fastpath: handler %s is installed for index %d, not %u\n",
+	     h->name, at, idx);
+}
+
+void kfp_unregister_kind(enum kfp_exit_kind kind, struct kfp_handler *h)
+{
+	kfp_unregister(kfp_kind_index(kind), h);
+}
+EXPORT_SYMBOL_GPL(kfp_unregister_kind);
 
 void kfp_unregister_handler(u32 reason, struct kfp_handler *h)
 {
-	u32 idx = kfp_vendor->reason_index(reason);
-
-	mutex_lock(&kfp_table_lock);
-	if (idx >= KFP_NR_EXITS || kfp_slots[idx].handler != h ||
-	    kfp_slots[idx].builtin) {
-		mutex_unlock(&kfp_table_lock);
-		WARN(1, "kvm_fastpath: handler %s is not installed for reason %#x\n",
-		     h ? h->name : "(null)", reason);
-		return;
-	}
-	kfp_remove(idx);
-	mutex_unlock(&kfp_table_lock);
-	kfp_release(h);
+	kfp_unregister(kfp_vendor->reason_index(reason), h);
 }
 EXPORT_SYMBOL_GPL(kfp_unregister_handler);
+
+/*
+ * A module that goes with its handler still installed (its init failed
+ * after registering, or its exit did not unregister): remove the handler
+ * before the module's memory is freed.  The module loader calls this
+ * after the module's exit, or after its failed init, and frees the module
+ * only afterwards.
+ */
+static int kfp_module_going(struct notifier_block *nb, unsigned long state,
+			    void *data)
+{
+	struct module *mod = data;
+	bool removed = false;
+	u32 i;
+
+	if (state != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	mutex_lock(&kfp_table_lock);
+	for (i = 0; i < KFP_NR_EXITS; i++) {
+		struct kfp_handler *h = kfp_slots[i].handler;
+
+		if (!h || kfp_slots[i].builtin || h->owner != mod)
+			continue;
+		pr_warn("handler %s removed: its module %s is going without unregistering it\n",
+			h->name, module_name(mod));
+		kfp_remove(i);
+		removed = true;
+	}
+	mutex_unlock(&kfp_table_lock);
+	if (removed)
+		synchronize_rcu();
+	return NOTIFY_OK;
+}
+
+static struct notifier_block kfp_module_nb = {
+	.notifier_call = kfp_module_going,
+};
 
 /*
  * Commands written to debugfs "handlers": "enable NAME", "disable NAME",
@@ -274,6 +372,11 @@ int kfp_table_init(const struct kfp_vendor *vendor, const char *enable)
 	list = kstrdup(enable ?: "", GFP_KERNEL);
 	if (!list)
 		return -ENOMEM;
+	ret = register_module_notifier(&kfp_module_nb);
+	if (ret) {
+		kfree(list);
+		return ret;
+	}
 	mutex_lock(&kfp_table_lock);
 	for (cur = list; (name = strsep(&cur, ",")) != NULL;) {
 		if (!*name)
@@ -294,11 +397,15 @@ int kfp_table_init(const struct kfp_vendor *vendor, const char *enable)
 	return ret;
 }
 
-/* Runs after the hook is gone: nothing dispatches any more. */
+/*
+ * Runs before the hook is removed.  Registered handlers' owners depend
+ * on this module, so none is left by now.
+ */
 void kfp_table_exit(void)
 {
 	u32 i;
 
+	unregister_module_notifier(&kfp_module_nb);
 	mutex_lock(&kfp_table_lock);
 	for (i = 0; i < KFP_NR_EXITS; i++) {
 		kfp_slots[i].enabled = false;

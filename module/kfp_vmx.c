@@ -59,6 +59,16 @@ static noinline fastpath_t kfp_vmx_handle(struct kvm_vcpu *vcpu, u32 idx)
 	if ((kfp_vmread(IDT_VECTORING_INFO_FIELD) & VECTORING_INFO_VALID_MASK) ||
 	    (kfp_vmread(GUEST_RFLAGS) & X86_EFLAGS_TF))
 		return EXIT_FASTPATH_NONE;
+	/*
+	 * An exit from an SGX enclave: its instruction cannot be skipped
+	 * from outside.  And a VMCS whose VMLAUNCH/VMRESUME failed (KVM sets
+	 * vmx->fail, a KVM bug) still holds the previous exit, which must not
+	 * be handled again: VM_INSTRUCTION_ERROR stays set from then on, and
+	 * is 0 while every VMX instruction on this VMCS succeeded.
+	 */
+	if ((kfp_vmread(VM_EXIT_REASON) & VMX_EXIT_REASONS_SGX_ENCLAVE_MODE) ||
+	    kfp_vmread(VM_INSTRUCTION_ERROR))
+		return EXIT_FASTPATH_NONE;
 
 	switch (idx) {
 	case EXIT_REASON_IO_INSTRUCTION:
@@ -78,8 +88,17 @@ static noinline fastpath_t kfp_vmx_handle(struct kvm_vcpu *vcpu, u32 idx)
 	case EXIT_REASON_HLT:
 		exit.kind = KFP_EXIT_HLT;
 		break;
+	case EXIT_REASON_VMCALL:
+		exit.kind = KFP_EXIT_HYPERCALL;
+		break;
 	case EXIT_REASON_EPT_VIOLATION:
 		qual = kfp_vmread(EXIT_QUALIFICATION);
+		/*
+		 * The access was an IRET's that unblocked NMIs: KVM's
+		 * handle_ept_violation() must block them again.
+		 */
+		if (qual & INTR_INFO_UNBLOCK_NMI)
+			return EXIT_FASTPATH_NONE;
 		exit.kind = KFP_EXIT_NPF;
 		exit.npf.gpa = kfp_vmread(GUEST_PHYSICAL_ADDRESS);
 		exit.npf.read = qual & EPT_VIOLATION_ACC_READ;
@@ -88,8 +107,13 @@ static noinline fastpath_t kfp_vmx_handle(struct kvm_vcpu *vcpu, u32 idx)
 		/* A linear address that was not translated: a guest page walk. */
 		exit.npf.final = !(qual & EPT_VIOLATION_GVA_IS_VALID) ||
 				 (qual & EPT_VIOLATION_GVA_TRANSLATED);
-		/* Hardware reports it, as KVM relies on for fast MMIO. */
-		exit.npf.insn_len = kfp_vmread(VM_EXIT_INSTRUCTION_LEN);
+		/*
+		 * The SDM leaves it undefined for EPT violations; CPUs report
+		 * it, and KVM's fast MMIO trusts it on bare metal only
+		 * (handle_ept_misconfig()): the same here.
+		 */
+		if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
+			exit.npf.insn_len = kfp_vmread(VM_EXIT_INSTRUCTION_LEN);
 		if (exit.npf.insn_len > 15)
 			exit.npf.insn_len = 0;
 		break;
@@ -102,6 +126,24 @@ static notrace fastpath_t kfp_vmx_vcpu_run(struct kvm_vcpu *vcpu,
 {
 	return kfp_vcpu_run(vcpu, arg, kfp_vmx_exit_index, kfp_vmx_handle);
 }
+
+/*
+ * The exits a handler may serve: instruction intercepts, which it can
+ * complete by doing what the instruction does and skipping it.  Not the
+ * exits KVM must finish after its inner loop (an external interrupt
+ * already acked, NMIs and exceptions, interrupt and NMI windows, PML,
+ * INIT/SIPI, triple faults, APIC accesses, preemption timer, ...).
+ */
+static const u8 kfp_vmx_allowed[] = {
+	EXIT_REASON_CPUID, EXIT_REASON_HLT, EXIT_REASON_INVD,
+	EXIT_REASON_RDPMC, EXIT_REASON_RDTSC, EXIT_REASON_VMCALL,
+	EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_MSR_READ,
+	EXIT_REASON_MSR_WRITE, EXIT_REASON_MWAIT_INSTRUCTION,
+	EXIT_REASON_MONITOR_INSTRUCTION, EXIT_REASON_PAUSE_INSTRUCTION,
+	EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EPT_MISCONFIG,
+	EXIT_REASON_RDTSCP, EXIT_REASON_WBINVD, EXIT_REASON_XSETBV,
+	EXIT_REASON_RDRAND, EXIT_REASON_RDSEED,
+};
 
 /* The table is indexed by basic exit reason. */
 static u32 kfp_vmx_reason_index(u32 reason)
@@ -123,6 +165,8 @@ static const char *kfp_vmx_exit_name(u32 idx)
  * With Hyper-V's enlightened VMCS, KVM reads exit information from memory
  * and VMREAD would return stale data.  The static key that says so has
  * had two names; neither exists on kernels built without Hyper-V support.
+ * unrestricted_guest is a kvm_intel parameter (0444), fixed while it is
+ * loaded.
  */
 static int kfp_vmx_check(void)
 {
@@ -130,7 +174,19 @@ static int kfp_vmx_check(void)
 		"kvm_intel:__kvm_is_using_evmcs",	/* 6.6 and later */
 		"kvm_intel:enable_evmcs",		/* 6.1 */
 	};
+	const bool *ug = (const bool *)kfp_lookup("kvm_intel:enable_unrestricted_guest");
 	unsigned int i;
+
+	/*
+	 * Without unrestricted guest, KVM emulates invalid guest state:
+	 * vmx_vcpu_run() then returns without a VM entry, and the VMCS
+	 * still holds the previous exit, which the wrapper cannot tell from a
+	 * new one.
+	 */
+	if (!ug || !READ_ONCE(*ug)) {
+		pr_err("kvm_intel runs without unrestricted_guest; not supported\n");
+		return -EOPNOTSUPP;
+	}
 
 	for (i = 0; i < ARRAY_SIZE(evmcs_keys); i++) {
 		struct static_key *key = (void *)kfp_lookup(evmcs_keys[i]);
@@ -160,7 +216,10 @@ const struct kfp_vendor kfp_vendor_vmx = {
 		[KFP_EXIT_CPUID]	= EXIT_REASON_CPUID,
 		[KFP_EXIT_HLT]		= EXIT_REASON_HLT,
 		[KFP_EXIT_NPF]		= EXIT_REASON_EPT_VIOLATION,
+		[KFP_EXIT_HYPERCALL]	= EXIT_REASON_VMCALL,
 	},
+	.allowed	= kfp_vmx_allowed,
+	.nr_allowed	= ARRAY_SIZE(kfp_vmx_allowed),
 	.reason_index	= kfp_vmx_reason_index,
 	.exit_name	= kfp_vmx_exit_name,
 	.info		= kfp_vmx_info,

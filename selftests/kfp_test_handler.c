@@ -1,27 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A handler module for the selftests: it answers VMCALL (Intel) or
- * VMMCALL (AMD), whichever this host's vendor has, with RAX =
- * KFP_TEST_VMCALL_REPLY, through kvm_fastpath's registration API.  Stock
- * KVM answers an unknown hypercall with -KVM_ENOSYS instead, so the guest
- * can tell who handled it.
+ * VMMCALL (AMD) with RAX = KFP_TEST_VMCALL_REPLY, through kvm_fastpath's
+ * registration API.  Stock KVM answers an unknown hypercall with
+ * -KVM_ENOSYS instead, so the guest can tell who handled it.
+ *
+ * Test-only: it takes *every* hypercall of every VM, KVM's own (PV
+ * spinlock kicks, Hyper-V and Xen hypercalls) included.  Load it only in
+ * the emulated test machine; it is never installed.
  *
  *   # insmod kvm_fastpath.ko
  *   # insmod kfp_test_handler.ko
  *   # cat /sys/kernel/debug/kvm_fastpath/handlers
- *   # echo "detach test_vmcall" > /sys/kernel/debug/kvm_fastpath/handlers
- *   # rmmod kfp_test_handler
+ *   # rmmod kfp_test_handler		(its exit unregisters the handler)
+ *
+ * The selftests also use it to check what registration refuses and how
+ * a module that goes without unregistering is dealt with:
+ *
+ *   # insmod kfp_test_handler.ko reason=1	a raw exit reason instead of
+ *					the hypercall kind (-EPERM for
+ *					VMX's EXTERNAL_INTERRUPT)
+ *   # insmod kfp_test_handler.ko fail_init=1	register, then fail init
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/string.h>
-#include <asm/svm.h>
-#include <asm/vmx.h>
 
 #include "kvm_fastpath.h"
 
 #define KFP_TEST_VMCALL_REPLY	0x4b465054	/* "KFPT" */
+
+/* A raw vendor exit code to register for; -1: the hypercall kind. */
+static int reason = -1;
+module_param(reason, int, 0444);
+MODULE_PARM_DESC(reason, "vendor exit code to register for (default: the hypercall kind)");
+
+/* Fail init after registering, as a buggy module would. */
+static bool fail_init;
+module_param(fail_init, bool, 0444);
+MODULE_PARM_DESC(fail_init, "return an error from init after registering");
 
 static enum kfp_verdict kfp_test_vmcall(struct kvm_vcpu *vcpu,
 					const struct kfp_exit *exit)
@@ -38,18 +55,25 @@ static struct kfp_handler kfp_test_handler = {
 
 static int __init kfp_test_init(void)
 {
-	u32 reason = strcmp(kfp_vendor_name(), "svm") ? EXIT_REASON_VMCALL :
-							  SVM_EXIT_VMMCALL;
+	int ret;
 
-	return kfp_register_handler(reason, &kfp_test_handler);
+	if (reason >= 0)
+		ret = kfp_register_handler(reason, &kfp_test_handler);
+	else
+		ret = kfp_register_kind(KFP_EXIT_HYPERCALL, &kfp_test_handler);
+	if (ret)
+		return ret;
+	/* Deliberately without unregistering: kvm_fastpath must cope. */
+	return fail_init ? -ENOTTY : 0;
 }
 
-/*
- * The registration holds a reference on this module, so it can only be
- * unloaded after "detach test_vmcall" has removed the handler.
- */
+/* A no-op if "detach test_vmcall" removed the handler first. */
 static void __exit kfp_test_exit(void)
 {
+	if (reason >= 0)
+		kfp_unregister_handler(reason, &kfp_test_handler);
+	else
+		kfp_unregister_kind(KFP_EXIT_HYPERCALL, &kfp_test_handler);
 }
 
 module_init(kfp_test_init);

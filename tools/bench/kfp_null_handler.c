@@ -8,22 +8,25 @@
  *
  * The built-in handlers own the IO, CPUID, HLT and EPT-violation slots and
  * cannot be detached, so the null handler takes VMCALL, which no built-in
- * serves; its exit is decoded as KFP_EXIT_OTHER, with no VMREAD of the
- * exit qualification.
+ * serves; its exit is decoded as KFP_EXIT_HYPERCALL, with no VMREAD of
+ * the exit qualification.
+ *
+ * Test-only: it takes *every* VMCALL of every VM, KVM's own hypercalls
+ * (PV spinlock kicks, Hyper-V and Xen hypercalls) included, which it
+ * answers with nothing.  Load it only in the emulated bench machine; it
+ * is never installed.
  *
  * With done=1 the verdict is KFP_DONE instead of KFP_REENTER: KVM then
  * leaves its inner run loop before the next entry, which measures what
  * the inner loop saves.
  *
  *   # insmod kfp_null_handler.ko [done=1]
- *   # echo "detach null_vmcall" > /sys/kernel/debug/kvm_fastpath/handlers
  *   # rmmod kfp_null_handler
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <asm/cpufeature.h>
-#include <asm/vmx.h>
 
 #include "kvm_fastpath.h"
 
@@ -47,15 +50,15 @@ static struct kfp_handler kfp_null_handler = {
 
 static int __init kfp_null_init(void)
 {
-	/* EXIT_REASON_VMCALL is a VMX exit reason. */
+	/* The bench measures VMX. */
 	if (!boot_cpu_has(X86_FEATURE_VMX))
 		return -ENODEV;
-	return kfp_register_handler(EXIT_REASON_VMCALL, &kfp_null_handler);
+	return kfp_register_kind(KFP_EXIT_HYPERCALL, &kfp_null_handler);
 }
 
-/* The registration pins this module until "detach null_vmcall". */
 static void __exit kfp_null_exit(void)
 {
+	kfp_unregister_kind(KFP_EXIT_HYPERCALL, &kfp_null_handler);
 }
 
 module_init(kfp_null_init);
