@@ -12,8 +12,8 @@ run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 out=/tmp/kfp-fastpath.$$
 
-ktap_plan 34
-[ -w $D/rules ] || skip_all 34 "kvm_fastpath not loaded (no $D/rules)"
+ktap_plan 42
+[ -w $D/rules ] || skip_all 42 "kvm_fastpath not loaded (no $D/rules)"
 
 # guest ARGS...: reset the counters, run kfp-run.  Its own exit check
 # expects every exit in userspace, so only a guest error fails here.
@@ -159,7 +159,7 @@ guest --mmio 40
 expect_mmio "ept off: MMIO writes go to KVM and userspace" 40
 echo "enable ept" >$D/handlers
 guest --mmio 40
-set -- $(fast_split 40)
+set -- $(doorbell_split 40)
 expect "ept on: doorbell writes in the fast path ($1 of 40)" $R_NPF "$1 $(($2 + touch))"
 [ "$(hits "$door")" = "$1" ] && ktap_ok "doorbell rule counts its hits ($1)" || ktap_fail "doorbell rule counts its hits ($1)"
 expect_mmio "ept on: only writes the doorbell did not take reach KVM" "$2"
@@ -193,7 +193,7 @@ touch=$(mmio_stock)
 add doorbell gpa=0xd0000 len=0x1000 >/dev/null
 echo "enable ept" >$D/handlers
 guest --mode long --mmio 60
-set -- $(fast_split 60)
+set -- $(doorbell_split 60)
 expect "long mode: doorbell writes in the fast path ($1 of 60)" $R_NPF "$1 $(($2 + touch))"
 expect_mmio "long mode: only writes the doorbell did not take reach KVM" "$2"
 echo "disable ept" >$D/handlers
@@ -206,27 +206,93 @@ vmcall_rax() {
 got=$(vmcall_rax long)
 ktap_diag "stock VMCALL: rax=$got (-KVM_ENOSYS is 0xfffffffffffffc18)"
 [ "$got" = 0xfffffffffffffc18 ] && ktap_ok "stock KVM answers VMCALL with -KVM_ENOSYS" || ktap_fail "stock KVM answers VMCALL with -KVM_ENOSYS"
+listed() {
+	grep -q 'test_vmcall enabled kfp_test_handler' $D/handlers
+}
+stock_vmcall() {
+	[ "$(vmcall_rax long)" = 0xfffffffffffffc18 ]
+}
 if insmod ./kfp_test_handler.ko; then
-	ktap_check "registered handler is listed" grep -q 'test_vmcall enabled kfp_test_handler' $D/handlers
+	ktap_check "registered handler is listed" listed
 	got=$(vmcall_rax long)
 	ktap_diag "VMCALL with the test handler: rax=$got"
 	if no_lengths "the registered handler answers VMCALL"; then :
 	elif [ "$got" = 0x4b465054 ]; then ktap_ok "the registered handler answers VMCALL"; else ktap_fail "the registered handler answers VMCALL"; fi
 	expect "the registered handler takes every hypercall in the fast path ($(fast_split 10 | cut -d" " -f1) of 10)" $R_HCALL "$(fast_split 10)"
-	if rmmod kfp_test_handler 2>/dev/null; then
-		ktap_fail "its module cannot unload while installed"
+	# Its module_exit unregisters it: nothing pins the module.
+	if rmmod kfp_test_handler && ! listed; then
+		ktap_ok "its module unloads while installed, and its exit removes the handler"
 	else
-		ktap_ok "its module cannot unload while installed"
+		ktap_fail "its module unloads while installed, and its exit removes the handler"
 	fi
-	echo "detach test_vmcall" >$D/handlers
-	ktap_check "after detach its module unloads" rmmod kfp_test_handler
+	ktap_check "after its module is gone, stock KVM answers VMCALL again" stock_vmcall
 else
 	ktap_fail "registered handler is listed"
 	ktap_fail "the registered handler answers VMCALL"
-	ktap_fail "the registered handler takes every VMCALL in the fast path"
-	ktap_fail "its module cannot unload while installed"
-	ktap_fail "after detach its module unloads"
+	ktap_fail "the registered handler takes every hypercall in the fast path"
+	ktap_fail "its module unloads while installed, and its exit removes the handler"
+	ktap_fail "after its module is gone, stock KVM answers VMCALL again"
 fi
+
+# A detach first: the module's exit then unregisters nothing, quietly
+# (module_test.sh's last point fails on any WARNING).
+detach_then_rmmod() {
+	insmod ./kfp_test_handler.ko && echo "detach test_vmcall" >$D/handlers &&
+		! listed && rmmod kfp_test_handler
+}
+ktap_check "detach, then rmmod: its exit's unregister is a no-op" detach_then_rmmod
+
+# A module whose init fails after registering: the handler must go with
+# it, before its memory does (a VMCALL would otherwise run freed code).
+mark=kfp-selftest-failinit-$$
+echo "$mark" >/dev/kmsg
+if insmod ./kfp_test_handler.ko fail_init=1 2>/dev/null; then
+	ktap_fail "a module whose init fails after registering does not load"
+	rmmod kfp_test_handler
+else
+	ktap_ok "a module whose init fails after registering does not load"
+fi
+failinit_removed() {
+	! listed && dmesg | sed -n "/$mark/,\$p" |
+		grep -q 'handler test_vmcall removed: its module kfp_test_handler is going without unregistering it'
+}
+ktap_check "its handler is removed before its module is freed, with a warning" failinit_removed
+ktap_check "and stock KVM answers VMCALL" stock_vmcall
+
+# Only instruction exits take a handler: the exits KVM must finish
+# itself are refused with -EPERM, with the reason in the log.
+if grep -q '^vendor: svm$' $D/info; then
+	# INTR, NMI, INIT, VINTR, #PF intercept, SHUTDOWN, AVIC's two
+	forbidden="0x60 0x61 0x63 0x64 0x4e 0x7f 0x401 0x402" allowed=0x81
+else
+	# EXCEPTION_NMI, EXTERNAL_INTERRUPT, TRIPLE_FAULT, INIT, SIPI,
+	# INTERRUPT_WINDOW, NMI_WINDOW, APIC_ACCESS, PML_FULL
+	forbidden="0 1 2 3 4 7 8 44 62" allowed=18
+fi
+refused=0
+for r in $forbidden; do
+	if insmod ./kfp_test_handler.ko reason=$((r)) 2>/dev/null; then
+		ktap_diag "exit $r accepted a handler"
+		rmmod kfp_test_handler
+		refused=1
+	fi
+done
+ktap_check "exits KVM must handle itself are refused a handler ($forbidden)" test $refused = 0
+ktap_check "the refusal is logged" sh -c "dmesg | grep -q 'is not an instruction exit; KVM must handle it'"
+if insmod ./kfp_test_handler.ko reason=$((allowed)) && listed; then
+	ktap_ok "a raw instruction exit code ($allowed) takes a handler"
+else
+	ktap_fail "a raw instruction exit code ($allowed) takes a handler"
+fi
+rmmod kfp_test_handler 2>/dev/null
+
+# Commands are trimmed on both sides.
+if echo "   enable io  " >$D/handlers && grep -q ' io enabled ' $D/handlers; then
+	ktap_ok "a command with leading spaces is accepted"
+else
+	ktap_fail "a command with leading spaces is accepted"
+fi
+echo "disable io" >$D/handlers
 
 echo clear >$D/rules
 rm -f $out

@@ -50,7 +50,7 @@ fi
 case "$1" in
 load)
 	ko=$2
-	ktap_plan 5
+	ktap_plan 6
 	mark refuse
 	rmmod $vmod 2>/dev/null
 	if insmod "$ko" 2>/dev/null; then
@@ -59,6 +59,22 @@ load)
 	else
 		ktap_check "refuses to load without $vmod" \
 			sh -c "dmesg | sed -n '/kfp-selftest-mark-refuse/,\$p' | grep -q 'no supported KVM vendor module is loaded'"
+	fi
+	# Without unrestricted guest, KVM emulates invalid guest state and
+	# vmx_vcpu_run() can return with no VM entry: refused.
+	if [ $vendor = vmx ]; then
+		insmod "$vendor_ko" unrestricted_guest=0 || ktap_diag "cannot load $vendor_ko unrestricted_guest=0"
+		mark refuse-ug
+		if insmod "$ko" 2>/dev/null; then
+			ktap_fail "refuses kvm_intel unrestricted_guest=0"
+			rmmod kvm_fastpath
+		else
+			ktap_check "refuses kvm_intel unrestricted_guest=0" \
+				sh -c "dmesg | sed -n '/kfp-selftest-mark-refuse-ug/,\$p' | grep -q 'runs without unrestricted_guest'"
+		fi
+		rmmod $vmod
+	else
+		ktap_skip "refuses kvm_intel unrestricted_guest=0" "not a VMX host"
 	fi
 	insmod "$vendor_ko" || ktap_diag "cannot reload $vendor_ko"
 
