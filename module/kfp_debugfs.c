@@ -55,7 +55,6 @@ static int kfp_exits_show(struct seq_file *m, void *unused)
 	seq_puts(m, "# index name exits fast stock l2\n");
 	for (i = 0; i < KFP_NR_EXITS; i++) {
 		const char *name = v->exit_name(i);
-
 		u64 exits = sum->fast[i] + sum->stock[i];
 
 		/* Unnamed reasons only show up once they happen. */

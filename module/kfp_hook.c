@@ -57,6 +57,7 @@ int kfp_hook_install(void)
 	};
 	unsigned long run = 0;
 	unsigned int i;
+	void *func;
 	int ret;
 
 	ret = kfp_sym_init();
@@ -82,15 +83,16 @@ int kfp_hook_install(void)
 		pr_err("kvm has no static call kvm_x86_vcpu_run; cannot hook this kernel\n");
 		return -ENOENT;
 	}
+	func = READ_ONCE(kfp_key->func);
 	/* CONFIG_KVM_INTEL_TDX: the call goes to vt_vcpu_run(), which also runs TDs. */
-	if (READ_ONCE(kfp_key->func) != (void *)run &&
-	    READ_ONCE(kfp_key->func) == (void *)kfp_lookup("kvm_intel:vt_vcpu_run")) {
+	if (func != (void *)run &&
+	    func == (void *)kfp_lookup("kvm_intel:vt_vcpu_run")) {
 		pr_err("kvm_intel is built with TDX support (vt_vcpu_run); not supported\n");
 		return -EOPNOTSUPP;
 	}
-	if (READ_ONCE(kfp_key->func) != (void *)run) {
+	if (func != (void *)run) {
 		pr_err("kvm_x86_vcpu_run calls %ps, not %s; refusing to stack on another hook\n",
-		       READ_ONCE(kfp_key->func), kfp_vendor->run_symbol);
+		       func, kfp_vendor->run_symbol);
 		return -EBUSY;
 	}
 
