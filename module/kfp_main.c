@@ -16,6 +16,7 @@
 #include "kfp.h"
 #include "kfp_capture.h"
 #include "kfp_rules.h"
+#include "kfp_stats.h"
 
 /*
  * Built-in handlers to enable at load, so a host can boot with the fast
@@ -65,6 +66,7 @@ static void __exit kfp_exit(void)
 	kfp_table_exit();
 	/* After this, no CPU is in the wrapper: rules and buffers can go. */
 	kfp_hook_remove();
+	kfp_stats_report();
 	kfp_rules_exit();
 	kfp_capture_exit();
 	kfp_stats_exit();

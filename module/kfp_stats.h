@@ -6,5 +6,6 @@ struct kfp_cpu_stats;
 
 void kfp_stats_read(struct kfp_cpu_stats *sum);
 void kfp_stats_reset(void);
+void kfp_stats_report(void);
 
 #endif /* KFP_STATS_H */

@@ -12,8 +12,8 @@ run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 out=/tmp/kfp-fastpath.$$
 
-ktap_plan 42
-[ -w $D/rules ] || skip_all 42 "kvm_fastpath not loaded (no $D/rules)"
+ktap_plan 43
+[ -w $D/rules ] || skip_all 43 "kvm_fastpath not loaded (no $D/rules)"
 
 # guest ARGS...: reset the counters, run kfp-run.  Its own exit check
 # expects every exit in userspace, so only a guest error fails here.
@@ -218,6 +218,14 @@ if insmod ./kfp_test_handler.ko; then
 	ktap_diag "VMCALL with the test handler: rax=$got"
 	if no_lengths "the registered handler answers VMCALL"; then :
 	elif [ "$got" = 0x4b465054 ]; then ktap_ok "the registered handler answers VMCALL"; else ktap_fail "the registered handler answers VMCALL"; fi
+	unheld=$(cat /sys/module/kfp_test_handler/parameters/srcu_unheld)
+	if [ ! -e /proc/lockdep ]; then
+		ktap_skip "the registered handler runs inside kvm->srcu" "no lockdep in this kernel: srcu_read_lock_held() cannot tell"
+	elif no_lengths "the registered handler runs inside kvm->srcu"; then :
+	else
+		ktap_diag "calls without kvm->srcu held, by lockdep: $unheld"
+		ktap_check "the registered handler runs inside kvm->srcu" test "$unheld" = 0
+	fi
 	expect "the registered handler takes every hypercall in the fast path ($(fast_split 10 | cut -d" " -f1) of 10)" $R_HCALL "$(fast_split 10)"
 	# Its module_exit unregisters it: nothing pins the module.
 	if rmmod kfp_test_handler && ! listed; then
@@ -229,6 +237,7 @@ if insmod ./kfp_test_handler.ko; then
 else
 	ktap_fail "registered handler is listed"
 	ktap_fail "the registered handler answers VMCALL"
+	ktap_fail "the registered handler runs inside kvm->srcu"
 	ktap_fail "the registered handler takes every hypercall in the fast path"
 	ktap_fail "its module unloads while installed, and its exit removes the handler"
 	ktap_fail "after its module is gone, stock KVM answers VMCALL again"

@@ -40,9 +40,20 @@ static bool fail_init;
 module_param(fail_init, bool, 0444);
 MODULE_PARM_DESC(fail_init, "return an error from init after registering");
 
+/*
+ * Handlers run inside kvm->srcu, which kvm_fastpath's dispatch takes:
+ * count the calls lockdep says were made without it.  Without lockdep,
+ * srcu_read_lock_held() cannot tell and always answers "held".
+ */
+static unsigned int srcu_unheld;
+module_param(srcu_unheld, uint, 0444);
+MODULE_PARM_DESC(srcu_unheld, "calls made without kvm->srcu held (lockdep kernels only)");
+
 static enum kfp_verdict kfp_test_vmcall(struct kvm_vcpu *vcpu,
 					const struct kfp_exit *exit)
 {
+	if (!srcu_read_lock_held(&vcpu->kvm->srcu))
+		WRITE_ONCE(srcu_unheld, srcu_unheld + 1);
 	kfp_reg_write(vcpu, VCPU_REGS_RAX, KFP_TEST_VMCALL_REPLY);
 	return kfp_skip_instruction(vcpu);
 }

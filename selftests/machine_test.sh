@@ -4,12 +4,16 @@
 # The emulated machine is what it claims to be (tools/emu/run.sh puts
 # kfp_machine=NAME on the kernel command line): the CPU offers the
 # virtualization it should and KVM's vendor module for it is loaded, and
-# on the machine that claims IBT, the kernel enforces it.  A model change
-# that silently drops VMX, SVM or IBT fails here, not in a bench figure.
+# on the machine that claims IBT, the kernel enforces it; it has the CPUs
+# it claims (kfp_cpus=N); a debug kernel (kfp_kernel=debug) runs its
+# checkers.  A model change that silently drops VMX, SVM, IBT or a CPU,
+# or a debug kernel whose lockdep is off, fails here, not in a bench
+# figure or a report that never comes.
 cd "$(dirname "$0")" || exit 1
 . ./ktap.sh
 
 machine=$(sed -n 's/.*kfp_machine=\([a-z]*\).*/\1/p' /proc/cmdline)
+cpus=$(sed -n 's/.*kfp_cpus=\([0-9]*\).*/\1/p' /proc/cmdline)
 flags=$(grep -m1 '^flags' /proc/cpuinfo)
 
 has_flag() {
@@ -19,14 +23,14 @@ has_flag() {
 	return 1
 }
 
-ktap_plan 3
+ktap_plan 5
 case "$machine" in
 haswell|tigerlake) want=vmx vmod=kvm_intel ;;
 svm)               want=svm vmod=kvm_amd ;;
 *)
-	ktap_skip "machine_test" "not an emulated machine of tools/emu/run.sh"
-	ktap_skip "machine_test" "not an emulated machine of tools/emu/run.sh"
-	ktap_skip "machine_test" "not an emulated machine of tools/emu/run.sh"
+	for i in 1 2 3 4 5; do
+		ktap_skip "machine_test" "not an emulated machine of tools/emu/run.sh"
+	done
 	ktap_finish
 	;;
 esac
@@ -45,5 +49,32 @@ if [ "$machine" = tigerlake ]; then
 	ktap_check "tigerlake: the kernel enforces IBT" ibt_on
 else
 	ktap_skip "$machine: the kernel enforces IBT" "this machine does not claim IBT"
+fi
+
+ktap_diag "CPUs online: $(nproc), claimed: ${cpus:-?}"
+ktap_check "$machine: ${cpus:-?} CPUs online, as claimed" test "$(nproc)" = "${cpus:-?}"
+
+# A debug kernel (tools/emu/debug-kernel.sh) proves its checkers are on:
+# lockdep has not switched itself off (debug_locks stays 1 until its first
+# report), RCU's lockdep checks and KASAN said so at boot, and the config
+# it was built with (kernel.config, from tools/emu/run.sh) has the rest.
+if grep -qw kfp_kernel=debug /proc/cmdline; then
+	checkers_on() {
+		ok=0
+		grep -q '^ *debug_locks: *1$' /proc/lockdep_stats ||
+			{ ktap_diag "lockdep is off"; ok=1; }
+		dmesg | grep -q 'RCU lockdep checking is enabled' ||
+			{ ktap_diag "no PROVE_RCU"; ok=1; }
+		dmesg | grep -q 'KernelAddressSanitizer initialized' ||
+			{ ktap_diag "no KASAN"; ok=1; }
+		for c in UBSAN DEBUG_ATOMIC_SLEEP DEBUG_LIST; do
+			grep -qx "CONFIG_$c=y" kernel.config ||
+				{ ktap_diag "no CONFIG_$c"; ok=1; }
+		done
+		return $ok
+	}
+	ktap_check "debug kernel: lockdep, PROVE_RCU, KASAN, UBSAN, DEBUG_ATOMIC_SLEEP and DEBUG_LIST are on" checkers_on
+else
+	ktap_skip "debug kernel: the checkers are on" "a stock kernel, no checkers claimed"
 fi
 ktap_finish

@@ -21,7 +21,9 @@ rel=${1:?usage: build-module.sh RELEASE [make arguments...]}
 shift
 root=$(cat "$cache/kernels/$rel/userland" 2>/dev/null || echo host)
 [ "$root" != host ] || root=
-kdir=/usr/src/linux-headers-$rel
+# A kernel the project built itself (tools/emu/debug-kernel.sh) names its
+# object tree; Debian's have their headers package.
+kdir=$(cat "$cache/kernels/$rel/build" 2>/dev/null || echo "/usr/src/linux-headers-$rel")
 [ -d "$root$kdir" ] || { echo "build-module: no headers in $root$kdir: run 'make deps'" >&2; exit 2; }
 
 out=$top/build/$rel

@@ -76,6 +76,8 @@ ktap() {
 mapfile -t rels < <(tools/emu/kernels.sh)
 newest=$(printf "%s\n" "${rels[@]}" | sort -V | tail -n 1)
 jobs_max=${KFP_JOBS:-$(nproc)}
+# The debug kernel (tools/emu/debug-kernel.sh, built by make deps).
+debug_rel=$(tools/emu/debug-kernel.sh --release 2>/dev/null) || debug_rel=
 
 echo "== module build (W=1, -Werror) and sparse (C=2)"
 for rel in "${rels[@]}"; do
@@ -91,6 +93,13 @@ for rel in "${rels[@]}"; do
 		grep -E '(warning|error):' "$log" | head -n 20 | sed 's/^/    /'
 	fi
 done
+
+if [ -n "$debug_rel" ]; then
+	run_step "build $debug_rel (the debug kernel)" "$logs/build-$debug_rel.log" \
+		tools/build-module.sh "$debug_rel" -j"$jobs_max"
+else
+	result fail "the debug kernel is built (tools/emu/debug-kernel.sh: run 'make deps')"
+fi
 
 echo "== checkpatch --strict"
 mapfile -t srcs < <(git ls-files -co --exclude-standard -- '*.c' '*.h' '*.S')
@@ -118,7 +127,8 @@ vm_files() {	# vm_files REL
 		selftests/passthrough_test.sh selftests/nested_test.sh \
 		selftests/l2_svm_guest.bin selftests/machine_test.sh \
 		selftests/kfp_stat_test.sh selftests/kfp_run_test.sh \
-		selftests/module_test.sh selftests/ktap.sh selftests/kfp_lib.sh
+		selftests/module_test.sh selftests/smp_test.sh \
+		selftests/ktap.sh selftests/kfp_lib.sh
 }
 
 # The emulated machines run side by side, one per core: each is one
@@ -141,25 +151,34 @@ emu_job() {
 	) &
 }
 
-# selftests NAME MACHINE REL: every selftest in one boot.
+# selftests NAME MACHINE REL CYCLES: every selftest in one boot, on two
+# CPUs; smp_test's load/unload cycles under load are CYCLES there.
 selftests() {
+	mkdir -p "$logs/$1.files"
+	echo "export KFP_SMP_CYCLES=$4" >"$logs/$1.files/settings.sh"
 	# shellcheck disable=SC2046
-	emu_job "$1" tools/emu/run.sh --machine "$2" --kernel "$3" \
-		--timeout 1500 --out "$logs/$1" \
-		selftests/run_in_vm.sh $(vm_files "$3")
+	emu_job "$1" tools/emu/run.sh --machine "$2" --kernel "$3" --cpus 2 \
+		--timeout 2400 --out "$logs/$1" \
+		selftests/run_in_vm.sh $(vm_files "$3") "$logs/$1.files/settings.sh"
 }
 
 # The machines and kernels: VMX (Bochs haswell) and SVM (QEMU TCG) on
-# every supported kernel; VMX with IBT enforced (Bochs tigerlake) on
-# 6.12 and the newest line.
+# every supported kernel and on the debug kernel; VMX with IBT enforced
+# (Bochs tigerlake) on 6.12 and the newest line.  All have two CPUs.  A
+# load/unload cycle costs Bochs about 7 s of our time: the full 100
+# cycles run on the debug kernel's VMX machine and on every SVM one, 10
+# on the other Bochs machines.  The slowest jobs start first.
 echo "== emulated machines (${jobs_max} at a time; logs in ${logs#$top/})"
+bochs_cycles=${KFP_BOCHS_CYCLES:-10}
+[ -z "$debug_rel" ] || selftests "haswell-$debug_rel" haswell "$debug_rel" 100
 for rel in "${rels[@]}"; do
-	selftests "haswell-$rel" haswell "$rel"
+	selftests "haswell-$rel" haswell "$rel" "$bochs_cycles"
 done
-selftests "tigerlake-${rels[0]}" tigerlake "${rels[0]}"
-[ "$newest" = "${rels[0]}" ] || selftests "tigerlake-$newest" tigerlake "$newest"
+selftests "tigerlake-${rels[0]}" tigerlake "${rels[0]}" "$bochs_cycles"
+[ "$newest" = "${rels[0]}" ] || selftests "tigerlake-$newest" tigerlake "$newest" "$bochs_cycles"
+[ -z "$debug_rel" ] || selftests "svm-$debug_rel" svm "$debug_rel" 100
 for rel in "${rels[@]}"; do
-	selftests "svm-$rel" svm "$rel"
+	selftests "svm-$rel" svm "$rel" 100
 done
 
 # The report detector, end to end: a deliberate WARNING, then an

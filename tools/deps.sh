@@ -153,4 +153,6 @@ if [ ! -f "$cp_dir/checkpatch.pl" ]; then
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
 		'*/scripts/const_structs.checkpatch'
 fi
-echo "deps: ok (kernels: ${rels[*]})"
+# The debug kernel (about 7 minutes on 2 cores the first time, cached).
+debug_rel=$("$top/tools/emu/debug-kernel.sh")
+echo "deps: ok (kernels: ${rels[*]}; debug kernel: $debug_rel)"

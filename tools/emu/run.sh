@@ -22,7 +22,8 @@
 # directory and the KVM modules already loaded.  Its output (and what this
 # prints) is on the second serial line; the kernel's console, at full log
 # level, is on the first.  The kernel command line names the machine
-# (kfp_machine=NAME) so tests can check what it claims.
+# (kfp_machine=NAME kfp_cpus=N kfp_kernel=stock|debug) so tests can check
+# what it claims; /kfp/kernel.config is the kernel's config.
 #
 # Every kernel report on the console (tools/emu/reports.awk: BUG, WARNING,
 # Oops, Missing ENDBR, lockdep, RCU stalls, lockups, hung tasks, KASAN,
@@ -104,9 +105,13 @@ for m in "$kdir/modules/"*.ko*; do
 	esac
 done
 cp "$script" "$root/kfp/run.sh"
+cp "$kdir/config" "$root/kfp/kernel.config"
 for f in "$@"; do
 	cp "$f" "$root/kfp/"
 done
+# ccp is there for SEV, which a kernel built without it (the debug
+# kernel) does not need.
+[ -e "$root/kfp/mod/ccp.ko" ] || kvm_vendor=${kvm_vendor#ccp }
 echo "$kvm_vendor" >"$root/kfp/vendor-module"
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
@@ -154,8 +159,12 @@ chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initrd.img"
 
 # No "quiet": every kernel message reaches the console, so the report
-# detector sees WARNINGs and lockdep's reports (KERN_WARNING) too.
-cmdline="console=ttyS0,115200 rdinit=/init panic=-1 kfp_machine=$machine $extra"
+# detector sees WARNINGs and lockdep's reports (KERN_WARNING) too.  The
+# command line says what the machine claims: the machine, its CPUs, a kernel the project
+# built with its checkers (tools/emu/debug-kernel.sh).
+kind=stock
+[ ! -f "$kdir/build" ] || kind=debug
+cmdline="console=ttyS0,115200 rdinit=/init panic=-1 kfp_machine=$machine kfp_cpus=$cpus kfp_kernel=$kind $extra"
 klog=$work/serial.log		# ttyS0: the kernel's console
 tlog=$work/tests.log		# ttyS1: the script's output
 : >"$klog"
