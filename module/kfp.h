@@ -54,6 +54,8 @@ DECLARE_STATIC_CALL(kfp_kvm_skip, kvm_skip_emulated_instruction);
 DECLARE_STATIC_CALL(kfp_kvm_cpuid, kvm_cpuid);
 DECLARE_STATIC_CALL(kfp_kvm_emulate_halt, kvm_emulate_halt);
 DECLARE_STATIC_CALL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
+DECLARE_STATIC_CALL(kfp_kvm_get, kvm_get_kvm);
+DECLARE_STATIC_CALL(kfp_kvm_put, kvm_put_kvm);
 int kfp_sym_init(void);
 int kfp_sym_import_kvm(void);
 unsigned long kfp_lookup(const char *name);

@@ -13,7 +13,7 @@
  * has no buffer and none is free, or its buffer is full: the caller then
  * leaves the exit to KVM, so no byte is lost.
  */
-bool kfp_capture_put(const struct kvm *kvm, u32 val, u8 size);
+bool kfp_capture_put(struct kvm *kvm, u32 val, u8 size);
 void kfp_capture_show(struct seq_file *m);
 void kfp_capture_clear(void);
 int kfp_capture_init(void);

@@ -29,6 +29,8 @@ DEFINE_STATIC_CALL_NULL(kfp_kvm_skip, kvm_skip_emulated_instruction);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_cpuid, kvm_cpuid);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_emulate_halt, kvm_emulate_halt);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
+DEFINE_STATIC_CALL_NULL(kfp_kvm_get, kvm_get_kvm);
+DEFINE_STATIC_CALL_NULL(kfp_kvm_put, kvm_put_kvm);
 
 bool kfp_mediated_pmu;
 
@@ -47,6 +49,10 @@ static const struct kfp_import {
 	{ "gfn_to_memslot",
 	  &STATIC_CALL_KEY(kfp_kvm_gfn_to_memslot),
 	  STATIC_CALL_TRAMP_ADDR(kfp_kvm_gfn_to_memslot) },
+	{ "kvm_get_kvm",
+	  &STATIC_CALL_KEY(kfp_kvm_get), STATIC_CALL_TRAMP_ADDR(kfp_kvm_get) },
+	{ "kvm_put_kvm",
+	  &STATIC_CALL_KEY(kfp_kvm_put), STATIC_CALL_TRAMP_ADDR(kfp_kvm_put) },
 };
 
 /*
