@@ -51,7 +51,6 @@ extern const struct kfp_vendor kfp_vendor_svm;
 
 /* kfp_sym.c: kallsyms and KVM's functions, through static calls */
 DECLARE_STATIC_CALL(kfp_kvm_skip, kvm_skip_emulated_instruction);
-DECLARE_STATIC_CALL(kfp_kvm_cpuid, kvm_cpuid);
 DECLARE_STATIC_CALL(kfp_kvm_emulate_halt, kvm_emulate_halt);
 DECLARE_STATIC_CALL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
 DECLARE_STATIC_CALL(kfp_kvm_get, kvm_get_kvm);

@@ -141,7 +141,7 @@ static void kfp_capture_reap_now(bool rearm)
 			c->kvm = NULL;
 			c->ended = true;
 		}
-		live |= c->kvm != NULL;
+		live |= !!c->kvm;
 		raw_spin_unlock_irq(&c->lock);
 	}
 	while (n)

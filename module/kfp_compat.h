@@ -97,14 +97,11 @@ static inline bool kfp_pmu_fastpath_allowed(struct kvm_vcpu *vcpu)
 
 /*
  * KVM functions the module calls (through static calls, kfp_sym.c).  From
- * 7.2 they are declared only in KVM's private headers, and kvm_cpuid() has
- * always been; the prototypes below are those of arch/x86/kvm/{x86,cpuid}.h,
- * identical from 6.1 to 7.3.  Where a public header declares one too, the
- * compiler checks the two agree.
+ * 7.2 they are declared only in KVM's private headers; the prototypes below
+ * are those of arch/x86/kvm/x86.h, identical from 6.1 to 7.3.  Where a
+ * public header declares one too, the compiler checks the two agree.
  */
 int kvm_skip_emulated_instruction(struct kvm_vcpu *vcpu);
-bool kvm_cpuid(struct kvm_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx,
-	       bool exact_only);
 int kvm_emulate_halt(struct kvm_vcpu *vcpu);
 
 #endif /* KFP_COMPAT_H */

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CPUID handler: completes CPUID with the values KVM's own kvm_cpuid()
- * gives for this vCPU, then applies any override rule for the leaf.
+ * CPUID handler: completes the CPUIDs whose answer a rule gives in full.
+ *
+ * KVM has a rule that the guest's CPUID model is not looked up with IRQs
+ * disabled (cpuid_entry2_find()'s lockdep_assert_irqs_enabled() in
+ * arch/x86/kvm/cpuid.c, from 6.4), and handlers run with IRQs off.  So
+ * the handler never calls kvm_cpuid(), a rule names all four registers
+ * (kfp_rules.c refuses one that does not), and every CPUID without a
+ * rule goes to KVM as it would without the module.
  */
 #include <asm/msr-index.h>
 
@@ -12,32 +18,22 @@ static enum kfp_verdict kfp_handle_cpuid(struct kvm_vcpu *vcpu,
 					 const struct kfp_exit *exit)
 {
 	const struct kfp_rule *r;
-	u32 regs[4];
-	unsigned int i;
 
 	/* With CPUID faulting, CPUID at CPL > 0 must #GP: KVM's path does it. */
 	if (vcpu->arch.msr_misc_features_enables &
 	    MSR_MISC_FEATURES_ENABLES_CPUID_FAULT)
 		return KFP_PASS;
 
-	regs[0] = exit->cpuid.leaf;
-	regs[2] = exit->cpuid.subleaf;
-	static_call(kfp_kvm_cpuid)(vcpu, &regs[0], &regs[1], &regs[2], &regs[3],
-				   false);
-
 	r = kfp_rule_find_cpuid(exit->cpuid.leaf, exit->cpuid.subleaf);
-	if (r) {
-		for (i = 0; i < ARRAY_SIZE(regs); i++)
-			if (r->cpuid.set & BIT(i))
-				regs[i] = r->cpuid.regs[i];
-		kfp_rule_hit(r);
-	}
+	if (!r)
+		return KFP_PASS;
+	kfp_rule_hit(r);
 
 	/* 32-bit results: bits 63:32 of the registers are cleared. */
-	kfp_reg_write(vcpu, VCPU_REGS_RAX, regs[0]);
-	kfp_reg_write(vcpu, VCPU_REGS_RBX, regs[1]);
-	kfp_reg_write(vcpu, VCPU_REGS_RCX, regs[2]);
-	kfp_reg_write(vcpu, VCPU_REGS_RDX, regs[3]);
+	kfp_reg_write(vcpu, VCPU_REGS_RAX, r->cpuid.regs[0]);
+	kfp_reg_write(vcpu, VCPU_REGS_RBX, r->cpuid.regs[1]);
+	kfp_reg_write(vcpu, VCPU_REGS_RCX, r->cpuid.regs[2]);
+	kfp_reg_write(vcpu, VCPU_REGS_RDX, r->cpuid.regs[3]);
 	return kfp_skip_instruction(vcpu);
 }
 

@@ -4,7 +4,7 @@
  *
  *   io ports=FIRST[-LAST] dir=in|out|both size=1|2|4|any action=ACTION [value=V]
  *       ACTION: sink (OUT only), const (IN only, needs value), capture (OUT only)
- *   cpuid leaf=L [subleaf=S] [eax=V] [ebx=V] [ecx=V] [edx=V]
+ *   cpuid leaf=L [subleaf=S] eax=V ebx=V ecx=V edx=V
  *   doorbell gpa=G len=N
  *   del ID
  *   clear
@@ -290,8 +290,9 @@ static int kfp_parse_cpuid(char *args, struct kfp_rule *r)
 		r->cpuid.regs[i] = val;
 		r->cpuid.set |= BIT(i);
 	}
-	if (!leaf || !r->cpuid.set)
-		return KFP_BAD("cpuid: needs leaf= and at least one of eax= ebx= ecx= edx=");
+	/* The handler cannot ask KVM for the others (kfp_cpuid.c). */
+	if (!leaf || r->cpuid.set != GENMASK(3, 0))
+		return KFP_BAD("cpuid: needs leaf= and all of eax= ebx= ecx= edx=");
 	return 0;
 }
 
@@ -367,10 +368,15 @@ static int kfp_rule_add(enum kfp_rule_type type, char *args)
 /* Drop the rule @id (0: all rules).  kfp_rules_lock held. */
 static int kfp_rule_del(u32 id)
 {
-	struct kfp_rule *gone[KFP_MAX_RULES * KFP_RULE_TYPES];
+	struct kfp_rule **gone;
 	unsigned int type, i, n = 0;
-	int ret;
+	int ret = 0;
 
+	/* Too big for the stack (1.5 KiB); nothing is changed without it. */
+	gone = kmalloc_array(KFP_MAX_RULES * KFP_RULE_TYPES, sizeof(*gone),
+			     GFP_KERNEL);
+	if (!gone)
+		return -ENOMEM;
 	for (type = 0; type < KFP_RULE_TYPES; type++) {
 		struct kfp_ruleset *rs;
 
@@ -398,6 +404,7 @@ out:
 		for (i = 0; i < n; i++)
 			kfp_rule_free(gone[i]);
 	}
+	kfree(gone);
 	return ret;
 }
 

@@ -26,7 +26,6 @@ DEFINE_STATIC_CALL_NULL(kfp_kallsyms_lookup_name, kallsyms_lookup_name);
 
 /* KVM's functions: the prototypes are the kernel headers' own (typeof). */
 DEFINE_STATIC_CALL_NULL(kfp_kvm_skip, kvm_skip_emulated_instruction);
-DEFINE_STATIC_CALL_NULL(kfp_kvm_cpuid, kvm_cpuid);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_emulate_halt, kvm_emulate_halt);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_get, kvm_get_kvm);
@@ -41,8 +40,6 @@ static const struct kfp_import {
 } kfp_kvm_imports[] = {
 	{ "kvm_skip_emulated_instruction",
 	  &STATIC_CALL_KEY(kfp_kvm_skip), STATIC_CALL_TRAMP_ADDR(kfp_kvm_skip) },
-	{ "kvm_cpuid",
-	  &STATIC_CALL_KEY(kfp_kvm_cpuid), STATIC_CALL_TRAMP_ADDR(kfp_kvm_cpuid) },
 	{ "kvm_emulate_halt",
 	  &STATIC_CALL_KEY(kfp_kvm_emulate_halt),
 	  STATIC_CALL_TRAMP_ADDR(kfp_kvm_emulate_halt) },

@@ -11,6 +11,7 @@ D=/sys/kernel/debug/kvm_fastpath
 kfp_workload_rules() {
 	echo "io ports=0x510 dir=out size=1 action=sink" >$D/rules &&
 	echo "io ports=0x510 dir=in size=1 action=const value=0xa5" >$D/rules &&
+	echo "cpuid leaf=0 eax=0xd ebx=0x756e6547 ecx=0x6c65746e edx=0x49656e69" >$D/rules &&
 	echo "doorbell gpa=0xd0000 len=0x1000" >$D/rules
 }
 
