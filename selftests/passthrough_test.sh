@@ -128,6 +128,7 @@ echo "disable hlt" >$D/handlers
 # KVM's, and userspace gets a KVM_EXIT_DEBUG for every instruction.
 n=20
 add io ports=0x510 dir=out size=1 action=sink >/dev/null
+add cpuid leaf=0 eax=0xd ebx=0x756e6547 ecx=0x6c65746e edx=0x49656e69 >/dev/null
 guest --mode long --out $n --cpuid $n
 expect "baseline, io off: OUTs are stock" $R_IO "0 $((n + 2))"
 for h in io cpuid; do echo "enable $h" >$D/handlers; done
@@ -230,6 +231,8 @@ if ! grep -q '^vendor: vmx$' $D/info; then
 elif [ "$nested" != Y ] && [ "$nested" != 1 ]; then
 	l2_all skip "kvm_intel nested=${nested:-unknown}"
 else
+	# A rule for L2's leaf (0): only the L2 check keeps it from L2.
+	l2rule=$(add cpuid leaf=0 eax=0xd ebx=0x756e6547 ecx=0x6c65746e edx=0x49656e69)
 	echo "enable cpuid" >$D/handlers
 	if guest --mode long l2-cpuid $n; then
 		expect "l2-cpuid, cpuid on: L2's CPUID exits are all stock" $R_CPUID "0 $n"
@@ -244,6 +247,7 @@ else
 		l2_all fail
 	fi
 	echo "disable cpuid" >$D/handlers
+	echo "del $l2rule" >$D/rules
 fi
 
 # --- the kvm_fastpath tracepoint
@@ -287,6 +291,7 @@ else
 	n=40
 	m=25
 	add io ports=0x510 dir=out size=1 action=sink >/dev/null
+	add cpuid leaf=7 eax=0 ebx=0 ecx=0 edx=0 >/dev/null
 	for h in io cpuid; do echo "enable $h" >$D/handlers; done
 	# CPUIDs the handler is given (fast_split): all, or none.
 	mf=$(fast_split $m | cut -d' ' -f1)
