@@ -55,6 +55,7 @@ DECLARE_STATIC_CALL(kfp_kvm_emulate_halt, kvm_emulate_halt);
 DECLARE_STATIC_CALL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
 DECLARE_STATIC_CALL(kfp_kvm_get, kvm_get_kvm);
 DECLARE_STATIC_CALL(kfp_kvm_put, kvm_put_kvm);
+DECLARE_STATIC_CALL(kfp_kvm_io_bus_get_dev, kvm_io_bus_get_dev);
 int kfp_sym_init(void);
 int kfp_sym_import_kvm(void);
 unsigned long kfp_lookup(const char *name);
@@ -104,6 +105,25 @@ extern struct kfp_handler kfp_ept_handler;
 
 /* KVM selftests' ucall port: never handled here. */
 #define KFP_UCALL_PORT	0x1000
+
+/*
+ * Whether KVM has a device of @vcpu's VM on @bus at @addr: the PIC, ELCR,
+ * PIT or IOAPIC of an in-kernel irqchip, an ioeventfd or a coalesced
+ * MMIO/PIO zone of the VMM.  An access there is theirs, whatever a rule
+ * says: KVM's kernel_pio() and vcpu_mmio_write() would give it to that
+ * device through kvm_io_bus_write() before userspace saw it.  Dispatch
+ * holds kvm->srcu, which the bus is read under.  No bus (KVM dropped it
+ * when it could not shrink it) means no device, as for kvm_io_bus_write().
+ */
+static inline bool kfp_kvm_has_device(struct kvm_vcpu *vcpu,
+				      enum kvm_bus bus, gpa_t addr)
+{
+	const struct kvm_io_bus *b = kvm_get_bus(vcpu->kvm, bus);
+
+	if (!b || !b->dev_count)
+		return false;
+	return static_call(kfp_kvm_io_bus_get_dev)(vcpu->kvm, bus, addr);
+}
 
 /* kfp_debugfs.c */
 int kfp_debugfs_init(void);

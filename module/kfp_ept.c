@@ -4,8 +4,9 @@
  * guest-physical range that no memslot backs is counted on its rule and
  * the instruction skipped, without instruction emulation or a trip to
  * userspace; the written value is discarded.  Reads, fetches, writes
- * elsewhere, and writes whose instruction length the CPU did not report
- * go to KVM.
+ * elsewhere, writes where KVM has a device of the VM (its IOAPIC, an
+ * ioeventfd, a coalesced MMIO zone), and writes whose instruction length
+ * the CPU did not report go to KVM.
  *
  * KVM turns the second access to an unbacked page into an EPT
  * misconfiguration once it has emulated the first; doorbell writes taken
@@ -33,7 +34,8 @@ static enum kfp_verdict kfp_handle_ept(struct kvm_vcpu *vcpu,
 	    !exit->npf.final || !exit->npf.insn_len)
 		return KFP_PASS;
 	r = kfp_rule_find_doorbell(exit->npf.gpa);
-	if (!r || kfp_gpa_backed(vcpu, exit->npf.gpa))
+	if (!r || kfp_gpa_backed(vcpu, exit->npf.gpa) ||
+	    kfp_kvm_has_device(vcpu, KVM_MMIO_BUS, exit->npf.gpa))
 		return KFP_PASS;
 
 	kfp_rule_hit(r);

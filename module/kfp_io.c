@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * IO handler: port I/O that matches a rule is completed here, by port
- * range, direction and size.  String and REP I/O, and port 0x1000 (KVM
- * selftests' ucall), always go to KVM.
+ * range, direction and size.  String and REP I/O, port 0x1000 (KVM
+ * selftests' ucall), and ports where KVM has a device of the VM (its
+ * PIC, ELCR and PIT, an ioeventfd, a coalesced PIO zone) always go to KVM.
  */
 #include "kfp.h"
 #include "kfp_capture.h"
@@ -35,7 +36,7 @@ static enum kfp_verdict kfp_handle_io(struct kvm_vcpu *vcpu,
 	if (exit->io.string || exit->io.rep || exit->io.port == KFP_UCALL_PORT)
 		return KFP_PASS;
 	r = kfp_rule_find_io(exit->io.port, exit->io.in, exit->io.size);
-	if (!r)
+	if (!r || kfp_kvm_has_device(vcpu, KVM_PIO_BUS, exit->io.port))
 		return KFP_PASS;
 
 	switch (r->io.action) {

@@ -30,6 +30,7 @@ DEFINE_STATIC_CALL_NULL(kfp_kvm_emulate_halt, kvm_emulate_halt);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_get, kvm_get_kvm);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_put, kvm_put_kvm);
+DEFINE_STATIC_CALL_NULL(kfp_kvm_io_bus_get_dev, kvm_io_bus_get_dev);
 
 bool kfp_mediated_pmu;
 
@@ -50,6 +51,9 @@ static const struct kfp_import {
 	  &STATIC_CALL_KEY(kfp_kvm_get), STATIC_CALL_TRAMP_ADDR(kfp_kvm_get) },
 	{ "kvm_put_kvm",
 	  &STATIC_CALL_KEY(kfp_kvm_put), STATIC_CALL_TRAMP_ADDR(kfp_kvm_put) },
+	{ "kvm_io_bus_get_dev",
+	  &STATIC_CALL_KEY(kfp_kvm_io_bus_get_dev),
+	  STATIC_CALL_TRAMP_ADDR(kfp_kvm_io_bus_get_dev) },
 };
 
 /*

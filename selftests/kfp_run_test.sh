@@ -214,7 +214,7 @@ workloads_n=$(echo $workloads | wc -w)
 # original, mode x workload, irqchip, ports, vCPUs, output, --guest,
 # argument and capability errors, timeouts and closing lines, CPUID and
 # hypercall results
-ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 20))
+ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 20 + 5))
 
 # --- the original points: help, arguments, a run, no permission, no KVM
 expect 0 '^usage: kfp-run' "--help prints usage" --help
@@ -271,6 +271,9 @@ check_run "--irqchip --port 0x21: OUTs to the in-kernel PIC never reach userspac
 	"1 2 0 0 0 0 0" -- --irqchip --port 0x21 io-out $n
 check_run "--port 0x80 without an irqchip: every OUT reaches userspace" \
 	"1 $((n + 2)) 0 0 $n 0 0" -- --port 0x80 io-out $n
+# kfp-run fails unless the eventfd's count is exactly the OUTs made.
+check_run "--ioeventfd: OUTs signal the eventfd, none reaches userspace" \
+	"2 2 0 0 0 0 0" -- --vcpus 2 --ioeventfd io-out $n
 
 # --- several vCPUs: exact counts on each
 check_run "--vcpus 4, long mode, mixed: exact exits on every vCPU" \
@@ -332,6 +335,11 @@ expect 2 '--vcpus: 65 is larger than 64' "--vcpus 65 is rejected" --vcpus 65
 expect 2 "kfp-run's own ports" "--port on kfp-run's own port is rejected" \
 	--port 0x512 io-out
 expect 2 'larger than 65535' "--port above 0xffff is rejected" --port 0x10000
+expect 2 "ioeventfd is for the io-out workload" \
+	"--ioeventfd without io-out is rejected" --ioeventfd cpuid 5
+expect 2 "port 0x21 is the in-kernel PIC's" \
+	"--ioeventfd on an in-kernel PIC port is rejected" \
+	--ioeventfd --irqchip --port 0x21 io-out
 expect 2 'needs --guest' "--load-addr without --guest is rejected" \
 	--load-addr 0x20000
 expect 2 'no WORKLOAD or counts' "--guest with a workload is rejected" \
@@ -346,6 +354,9 @@ expect 2 '--timeout: at least 1' "--timeout 0 is rejected" --timeout 0
 export KFP_RUN_HIDE_CAP=KVM_CAP_IRQCHIP
 expect_kvm 1 '^kfp-run: KVM lacks KVM_CAP_IRQCHIP, needed for --irqchip$' \
 	"a KVM without KVM_CAP_IRQCHIP is reported" --irqchip hlt 1
+export KFP_RUN_HIDE_CAP=KVM_CAP_IOEVENTFD
+expect_kvm 1 '^kfp-run: KVM lacks KVM_CAP_IOEVENTFD, needed for --ioeventfd$' \
+	"a KVM without KVM_CAP_IOEVENTFD is reported" --ioeventfd io-out 1
 export KFP_RUN_HIDE_CAP=KVM_CAP_MAX_VCPUS,KVM_CAP_NR_VCPUS
 expect_kvm 1 'KVM allows 4 vCPUs per VM' \
 	"more vCPUs than KVM allows are reported" --vcpus 5
@@ -364,6 +375,9 @@ expect_kvm 0 'hlt x5 per vCPU handled in the kernel' \
 expect_kvm 0 'out x5 handled in the kernel' \
 	"--irqchip --port 0x21: the ok line counts the OUTs as in-kernel" \
 	--irqchip --port 0x21 io-out 5
+expect_kvm 0 'out x5 handled in the kernel' \
+	"--ioeventfd: the ok line counts the OUTs as in-kernel" \
+	--ioeventfd io-out 5
 
 # --- what the guest's last CPUID and hypercall returned
 # cpuid_regs FILE: "eax ebx ecx edx" of vCPU 0's cpuid_result.

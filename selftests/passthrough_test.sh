@@ -4,7 +4,8 @@
 # What the fast path must leave alone, and what it reports, in the
 # emulated machine with kvm_fastpath loaded (after "module_test.sh load"):
 # HLT with an interrupt pending (in-kernel APIC), a single-stepping
-# guest, KVM selftests' ucall port 0x1000, string and REP I/O, and the
+# guest, KVM selftests' ucall port 0x1000, ports where KVM has a device
+# (in-kernel PIC and ELCR, an ioeventfd), string and REP I/O, and the
 # kvm_fastpath tracepoint.  Exact fast and stock counts throughout.
 cd "$(dirname "$0")" || exit 1
 . ./ktap.sh
@@ -13,7 +14,7 @@ run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 out=/tmp/kfp-passthrough.$$
 trace=/tmp/kfp-trace.$$
-plan=32
+plan=38
 
 ktap_plan $plan
 [ -w $D/rules ] || skip_all $plan "kvm_fastpath not loaded (no $D/rules)"
@@ -178,6 +179,33 @@ guest_expect "OUTs to port 0x1000 are stock, io on" \
 in_userspace "OUTs to port 0x1000 all reach userspace, io on"
 guest_expect "control: OUTs to port 0x1001, above 0x1000, are sunk" \
 	$R_IO "$n 2" --mode long --port 0x1001 io-out $n
+reset_all
+
+# --- KVM's devices win: a rule never takes an access that KVM gives to
+# a device of the VM (kvm_io_bus_write(): the in-kernel PIC and ELCR of
+# --irqchip, an ioeventfd), even with the handler on and the rule matching.
+n=40
+pic=$(add io ports=0x21 dir=out size=1 action=sink)
+elcr=$(add io ports=0x4d0 dir=out size=1 action=sink)
+work=$(add io ports=0x510 dir=out size=1 action=sink)
+echo "enable io" >$D/handlers
+guest_expect "OUTs to the in-kernel PIC (port 0x21, --irqchip) are KVM's, io on and a rule matching" \
+	$R_IO "0 $((n + 2))" --mode long --irqchip --port 0x21 io-out $n
+guest_expect "OUTs to the in-kernel ELCR (port 0x4d0, --irqchip) are KVM's, io on and a rule matching" \
+	$R_IO "0 $((n + 2))" --mode prot --irqchip --port 0x4d0 io-out $n
+guest_expect "OUTs to a port with an ioeventfd are KVM's, io on and a rule matching" \
+	$R_IO "0 $((n + 2))" --mode long --ioeventfd io-out $n
+# kfp-run fails unless the eventfd counted every OUT, none in userspace.
+ktap_diag "$(grep 'ioeventfd signals' $out)"
+in_userspace "the ioeventfd is signalled once for every OUT"
+if [ "$(hits "$pic") $(hits "$elcr") $(hits "$work")" = "0 0 0" ]; then
+	ktap_ok "the rules on device ports never hit"
+else
+	ktap_fail "the rules on device ports never hit"
+	ktap_diag "hits: pic $(hits "$pic"), elcr $(hits "$elcr"), 0x510 $(hits "$work")"
+fi
+guest_expect "control: the same port without the ioeventfd is sunk" \
+	$R_IO "$n 2" --mode long io-out $n
 reset_all
 
 # --- string and REP I/O on a port with matching rules

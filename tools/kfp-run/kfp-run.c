@@ -76,6 +76,7 @@ struct kfp_opts {
 	unsigned int nr_vcpus;
 	bool irqchip;
 	bool single_step;
+	bool ioeventfd;
 	unsigned int port;
 	bool port_given;
 	unsigned int cpuid_leaf;
@@ -186,6 +187,9 @@ static void print_usage(FILE *f)
 		"  --port PORT         I/O port for the io-out workload (default 0x%x);\n"
 		"                      0x20, 0x21, 0xa0, 0xa1, 0x4d0 and 0x4d1 are the\n"
 		"                      in-kernel PIC with --irqchip\n"
+		"  --ioeventfd         an ioeventfd (KVM_IOEVENTFD) on the io-out port:\n"
+		"                      KVM signals it for each OUT instead of exiting;\n"
+		"                      its count must be the OUTs the guests made\n"
 		"  --guest FILE        run the flat binary FILE instead, in the chosen\n"
 		"                      mode; it ends with an OUT to port 0x%x (AL =\n"
 		"                      status); exits are reported, not checked\n"
@@ -273,7 +277,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 	enum {
 		OPT_IRQCHIP = 256, OPT_PORT, OPT_GUEST, OPT_LOAD, OPT_TIMEOUT,
 		OPT_JSON, OPT_CPUID_LEAF, OPT_CPUID_SUBLEAF, OPT_VMCALL_INSN,
-		OPT_SINGLE_STEP,
+		OPT_SINGLE_STEP, OPT_IOEVENTFD,
 		OPT_COUNT,	/* OPT_COUNT + kind */
 	};
 	static const struct option opts[] = {
@@ -295,6 +299,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		{ "vcpus",     required_argument, NULL, 'n' },
 		{ "irqchip",   no_argument,       NULL, OPT_IRQCHIP },
 		{ "port",      required_argument, NULL, OPT_PORT },
+		{ "ioeventfd", no_argument,       NULL, OPT_IOEVENTFD },
 		{ "guest",     required_argument, NULL, OPT_GUEST },
 		{ "load-addr", required_argument, NULL, OPT_LOAD },
 		{ "timeout",   required_argument, NULL, OPT_TIMEOUT },
@@ -324,6 +329,9 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 			break;
 		case OPT_SINGLE_STEP:
 			o->single_step = true;
+			break;
+		case OPT_IOEVENTFD:
+			o->ioeventfd = true;
 			break;
 		case OPT_PORT:
 			o->port = parse_number("--port", optarg, 0xffff);
@@ -409,6 +417,11 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		usage_error("--port: 0x%x is one of kfp-run's own ports (0x%x, 0x%x, 0x%x, 0x%x)",
 			    o->port, KFP_PORT_MARK, KFP_PORT_DONE,
 			    KFP_PORT_STR, KFP_PORT_SERIAL);
+	if (o->ioeventfd && !o->count[KFP_OUT])
+		usage_error("--ioeventfd is for the io-out workload's port");
+	if (o->ioeventfd && kfp_vm_port_in_kernel(o->port, o->irqchip, false))
+		usage_error("--ioeventfd: port 0x%x is the in-kernel PIC's with --irqchip",
+			    o->port);
 	if (o->count[KFP_IRQ] && !o->irqchip)
 		usage_error("irq-hlt needs --irqchip (the in-kernel local APIC)");
 	if (o->count[KFP_IRQ] && o->mode == KFP_MODE_REAL)
@@ -470,7 +483,8 @@ static void tally_vcpu(const struct kfp_opts *o, const struct kfp_vcpu *v,
 		r->tsc_out, r->tsc_in, r->tsc_cpuid, r->tsc_hlt, r->tsc_mmio,
 		r->tsc_msr, r->tsc_vmcall, r->tsc_irq, r->tsc_str,
 	};
-	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip);
+	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip,
+						   o->ioeventfd);
 	unsigned long min_debug = 0;
 	unsigned int i;
 
@@ -548,6 +562,12 @@ static void tally_add(struct kfp_tally *sum, const struct kfp_tally *t)
 	sum->wakeups += t->wakeups;
 	sum->wakeups_expected += t->wakeups_expected;
 	sum->ok &= t->ok;
+}
+
+/* --ioeventfd: one signal for each OUT of every vCPU. */
+static unsigned long long ioeventfd_expected(const struct kfp_opts *o)
+{
+	return (unsigned long long)o->count[KFP_OUT] * o->nr_vcpus;
 }
 
 /* Exit reasons worth a row: seen, expected, or always shown. */
@@ -775,6 +795,11 @@ static void print_tables(const struct kfp_opts *o, const struct kfp_tally *sum,
 		print_mismatch(!o->guest_file &&
 			       sum->wakeups != sum->wakeups_expected);
 	}
+	if (o->ioeventfd) {
+		printf("%-26s %10llu %10llu", "ioeventfd signals",
+		       vm->ioeventfd_signals, ioeventfd_expected(o));
+		print_mismatch(vm->ioeventfd_signals != ioeventfd_expected(o));
+	}
 	if (!o->guest_file) {
 		print_guest_view(sum);
 		print_results(o, vm);
@@ -879,6 +904,9 @@ static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
 	printf("  \"vcpus\": %u,\n", o->nr_vcpus);
 	printf("  \"irqchip\": %s,\n", o->irqchip ? "true" : "false");
 	printf("  \"single_step\": %s,\n", o->single_step ? "true" : "false");
+	printf("  \"ioeventfd\": %s,\n", o->ioeventfd ? "true" : "false");
+	if (o->ioeventfd)
+		printf("  \"ioeventfd_signals\": %llu,\n", vm->ioeventfd_signals);
 	if (o->guest_file) {
 		printf("  \"guest\": \"file\",\n  \"file\": ");
 		json_string(o->guest_file);
@@ -917,7 +945,8 @@ static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
 /* Kinds KVM completed in the kernel, for the closing line. */
 static void print_ok_line(const struct kfp_opts *o)
 {
-	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip);
+	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip,
+						   o->ioeventfd);
 	const char *sep = " (";
 	unsigned int i;
 
@@ -976,6 +1005,7 @@ int main(int argc, char **argv)
 	cfg.nr_vcpus = o.nr_vcpus;
 	cfg.irqchip = o.irqchip;
 	cfg.single_step = o.single_step;
+	cfg.ioeventfd = o.ioeventfd;
 	if (o.count[KFP_L2]) {
 		cfg.image.code = kfp_guest_l2_start;
 		cfg.image.size = kfp_guest_l2_end - kfp_guest_l2_start;
@@ -1017,6 +1047,8 @@ int main(int argc, char **argv)
 		tally_vcpu(&o, &vm.vcpus[i], &per[i]);
 		tally_add(&sum, &per[i]);
 	}
+	if (o.ioeventfd)
+		sum.ok &= vm.ioeventfd_signals == ioeventfd_expected(&o);
 	if (o.json)
 		print_json(&o, &sum, per, &vm);
 	else if (!o.quiet)

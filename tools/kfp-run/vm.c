@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -144,7 +145,7 @@ void kfp_vm_config_builtin(struct kfp_vm_config *cfg, enum kfp_mode mode,
 		cfg->params.out_port = KFP_PORT_WORK;
 }
 
-bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip)
+bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip, bool ioeventfd)
 {
 	/* The i8259 pair and its ELCR registers. */
 	static const unsigned int pic_ports[] = {
@@ -152,6 +153,8 @@ bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip)
 	};
 	unsigned int i;
 
+	if (ioeventfd)
+		return true;
 	for (i = 0; irqchip && i < ARRAY_SIZE(pic_ports); i++) {
 		if (port == pic_ports[i])
 			return true;
@@ -247,6 +250,11 @@ static int kfp_vm_check_caps(struct kfp_vm *vm)
 	if (cfg->single_step) {
 		ret = kfp_vm_need_cap(vm, KVM_CAP_SET_GUEST_DEBUG,
 				      "--single-step");
+		if (ret)
+			return ret;
+	}
+	if (cfg->ioeventfd) {
+		ret = kfp_vm_need_cap(vm, KVM_CAP_IOEVENTFD, "--ioeventfd");
 		if (ret)
 			return ret;
 	}
@@ -420,6 +428,27 @@ static int kfp_vm_create_memory(struct kfp_vm *vm)
 	return 0;
 }
 
+/*
+ * An ioeventfd on the workload's OUT port, any access size (len 0): KVM
+ * then completes each OUT there by signalling the eventfd.
+ */
+static int kfp_vm_create_ioeventfd(struct kfp_vm *vm)
+{
+	struct kvm_ioeventfd ioev = {
+		.addr = vm->cfg.params.out_port,
+		.flags = KVM_IOEVENTFD_FLAG_PIO,
+	};
+
+	vm->ioeventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (vm->ioeventfd < 0)
+		return kfp_vm_fail(vm, -errno, "eventfd: %s", strerror(errno));
+	ioev.fd = vm->ioeventfd;
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &ioev) < 0)
+		return kfp_vm_fail(vm, -errno, "KVM_IOEVENTFD on port 0x%llx: %s",
+				   (unsigned long long)ioev.addr, strerror(errno));
+	return 0;
+}
+
 int kfp_vm_create(struct kfp_vm *vm, const struct kfp_vm_config *cfg)
 {
 	struct kvm_cpuid2 *cpuid;
@@ -431,6 +460,7 @@ int kfp_vm_create(struct kfp_vm *vm, const struct kfp_vm_config *cfg)
 	vm->cfg = *cfg;
 	vm->kvm_fd = -1;
 	vm->vm_fd = -1;
+	vm->ioeventfd = -1;
 	vm->first_failed = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_condattr_init(&attr);
@@ -481,6 +511,11 @@ int kfp_vm_create(struct kfp_vm *vm, const struct kfp_vm_config *cfg)
 	if (cfg->irqchip && ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return kfp_vm_fail(vm, -errno, "KVM_CREATE_IRQCHIP: %s",
 				   strerror(errno));
+	if (cfg->ioeventfd) {
+		ret = kfp_vm_create_ioeventfd(vm);
+		if (ret)
+			return ret;
+	}
 
 	ret = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (ret < (int)sizeof(struct kvm_run))
@@ -945,6 +980,12 @@ int kfp_vm_run(struct kfp_vm *vm)
 	}
 	sigaction(SIGUSR1, &old, NULL);
 
+	/* The count of an eventfd never signalled reads as EAGAIN: 0. */
+	if (vm->ioeventfd >= 0 &&
+	    read(vm->ioeventfd, &vm->ioeventfd_signals,
+		 sizeof(vm->ioeventfd_signals)) != sizeof(vm->ioeventfd_signals))
+		vm->ioeventfd_signals = 0;
+
 	if (timed_out) {
 		kfp_vm_timed_out(vm);
 		return -ETIMEDOUT;
@@ -970,6 +1011,8 @@ void kfp_vm_destroy(struct kfp_vm *vm)
 	}
 	if (vm->mem)
 		munmap(vm->mem, KFP_MEM_SIZE);
+	if (vm->ioeventfd >= 0)
+		close(vm->ioeventfd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -980,5 +1023,6 @@ void kfp_vm_destroy(struct kfp_vm *vm)
 	vm->vcpus = NULL;
 	vm->mem = NULL;
 	vm->vm_fd = -1;
+	vm->ioeventfd = -1;
 	vm->kvm_fd = -1;
 }

@@ -66,6 +66,11 @@ struct kfp_vm_config {
 	 */
 	bool single_step;
 	bool need_vmx;			/* the guest uses VMX (l2-cpuid) */
+	/*
+	 * KVM_IOEVENTFD on the workload's OUT port: KVM signals an eventfd
+	 * for each OUT there instead of exiting to userspace.
+	 */
+	bool ioeventfd;
 	struct kfp_guest_image image;
 	unsigned long long load;	/* where the image goes and starts */
 	/*
@@ -117,6 +122,9 @@ struct kfp_vm {
 	struct kfp_vcpu *vcpus;		/* cfg.nr_vcpus of them */
 	unsigned int nr_created;
 	bool wake_hlt;			/* wake vCPUs halted in KVM */
+	int ioeventfd;			/* the eventfd of cfg.ioeventfd, or -1 */
+	/* Its count once kfp_vm_run() returned: the OUTs KVM signalled. */
+	unsigned long long ioeventfd_signals;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -156,9 +164,10 @@ void kfp_vm_config_builtin(struct kfp_vm_config *cfg, enum kfp_mode mode,
 			   const struct kfp_guest_params *params);
 
 /*
- * Would the workload's OUTs to @port exit to userspace?  Not for the
- * in-kernel PIC's ports when there is an irqchip.
+ * Does KVM complete the workload's OUTs to @port in the kernel, without
+ * an exit to userspace?  For the in-kernel PIC's ports when there is an
+ * irqchip, and for a port with an ioeventfd.
  */
-bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip);
+bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip, bool ioeventfd);
 
 #endif /* KFP_VM_H */
