@@ -214,7 +214,7 @@ workloads_n=$(echo $workloads | wc -w)
 # original, mode x workload, irqchip, ports, vCPUs, output, --guest,
 # argument and capability errors, timeouts and closing lines, CPUID and
 # hypercall results
-ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 20 + 5))
+ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 20 + 6))
 
 # --- the original points: help, arguments, a run, no permission, no KVM
 expect 0 '^usage: kfp-run' "--help prints usage" --help
@@ -274,6 +274,8 @@ check_run "--port 0x80 without an irqchip: every OUT reaches userspace" \
 # kfp-run fails unless the eventfd's count is exactly the OUTs made.
 check_run "--ioeventfd: OUTs signal the eventfd, none reaches userspace" \
 	"2 2 0 0 0 0 0" -- --vcpus 2 --ioeventfd io-out $n
+check_run "--ioeventfd: MMIO writes signal the eventfd, none reaches userspace" \
+	"1 2 0 0 0 0 0" -- --mode long --ioeventfd mmio $n
 
 # --- several vCPUs: exact counts on each
 check_run "--vcpus 4, long mode, mixed: exact exits on every vCPU" \
@@ -335,7 +337,7 @@ expect 2 '--vcpus: 65 is larger than 64' "--vcpus 65 is rejected" --vcpus 65
 expect 2 "kfp-run's own ports" "--port on kfp-run's own port is rejected" \
 	--port 0x512 io-out
 expect 2 'larger than 65535' "--port above 0xffff is rejected" --port 0x10000
-expect 2 "ioeventfd is for the io-out workload" \
+expect 2 "ioeventfd is for the io-out and mmio workloads" \
 	"--ioeventfd without io-out is rejected" --ioeventfd cpuid 5
 expect 2 "port 0x21 is the in-kernel PIC's" \
 	"--ioeventfd on an in-kernel PIC port is rejected" \

@@ -187,9 +187,10 @@ static void print_usage(FILE *f)
 		"  --port PORT         I/O port for the io-out workload (default 0x%x);\n"
 		"                      0x20, 0x21, 0xa0, 0xa1, 0x4d0 and 0x4d1 are the\n"
 		"                      in-kernel PIC with --irqchip\n"
-		"  --ioeventfd         an ioeventfd (KVM_IOEVENTFD) on the io-out port:\n"
-		"                      KVM signals it for each OUT instead of exiting;\n"
-		"                      its count must be the OUTs the guests made\n"
+		"  --ioeventfd         an ioeventfd (KVM_IOEVENTFD) on the io-out port and\n"
+		"                      the mmio address: KVM signals it for each OUT or\n"
+		"                      write there instead of exiting; its count must be\n"
+		"                      the OUTs and writes the guests made\n"
 		"  --guest FILE        run the flat binary FILE instead, in the chosen\n"
 		"                      mode; it ends with an OUT to port 0x%x (AL =\n"
 		"                      status); exits are reported, not checked\n"
@@ -417,8 +418,8 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		usage_error("--port: 0x%x is one of kfp-run's own ports (0x%x, 0x%x, 0x%x, 0x%x)",
 			    o->port, KFP_PORT_MARK, KFP_PORT_DONE,
 			    KFP_PORT_STR, KFP_PORT_SERIAL);
-	if (o->ioeventfd && !o->count[KFP_OUT])
-		usage_error("--ioeventfd is for the io-out workload's port");
+	if (o->ioeventfd && !o->count[KFP_OUT] && !o->count[KFP_MMIO])
+		usage_error("--ioeventfd is for the io-out and mmio workloads");
 	if (o->ioeventfd && kfp_vm_port_in_kernel(o->port, o->irqchip, false))
 		usage_error("--ioeventfd: port 0x%x is the in-kernel PIC's with --irqchip",
 			    o->port);
@@ -517,7 +518,7 @@ static void tally_vcpu(const struct kfp_opts *o, const struct kfp_vcpu *v,
 				   t->io_expected.work_in +
 				   t->io_expected.str_exits + 2;
 	t->expected[KVM_EXIT_HLT] = o->irqchip ? 0 : o->count[KFP_HLT];
-	t->expected[KVM_EXIT_MMIO] = o->count[KFP_MMIO];
+	t->expected[KVM_EXIT_MMIO] = o->ioeventfd ? 0 : o->count[KFP_MMIO];
 	/*
 	 * CPUID, WRMSR and the unknown hypercall: KVM completes them all in
 	 * the kernel, so none of them shows up here (a KVM_EXIT_HYPERCALL
@@ -564,10 +565,11 @@ static void tally_add(struct kfp_tally *sum, const struct kfp_tally *t)
 	sum->ok &= t->ok;
 }
 
-/* --ioeventfd: one signal for each OUT of every vCPU. */
+/* --ioeventfd: one signal for each OUT and MMIO write of every vCPU. */
 static unsigned long long ioeventfd_expected(const struct kfp_opts *o)
 {
-	return (unsigned long long)o->count[KFP_OUT] * o->nr_vcpus;
+	return (unsigned long long)(o->count[KFP_OUT] + o->count[KFP_MMIO]) *
+	       o->nr_vcpus;
 }
 
 /* Exit reasons worth a row: seen, expected, or always shown. */
@@ -957,6 +959,7 @@ static void print_ok_line(const struct kfp_opts *o)
 		if (i == KFP_CPUID || i == KFP_MSR || i == KFP_VMCALL ||
 		    i == KFP_IRQ || i == KFP_L2 ||
 		    (i == KFP_HLT && o->irqchip) ||
+		    (i == KFP_MMIO && o->ioeventfd) ||
 		    (i == KFP_OUT && out_in_kernel)) {
 			printf("%s%s x%lu", sep, kfp_kinds[i].name, o->count[i]);
 			sep = ", ";

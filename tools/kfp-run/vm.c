@@ -428,25 +428,40 @@ static int kfp_vm_create_memory(struct kfp_vm *vm)
 	return 0;
 }
 
+/* One ioeventfd of @vm's eventfd at @addr, any access size (len 0). */
+static int kfp_vm_add_ioeventfd(struct kfp_vm *vm, __u64 addr, __u32 flags)
+{
+	struct kvm_ioeventfd ioev = {
+		.addr = addr,
+		.fd = vm->ioeventfd,
+		.flags = flags,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &ioev) < 0)
+		return kfp_vm_fail(vm, -errno, "KVM_IOEVENTFD on %s 0x%llx: %s",
+				   flags & KVM_IOEVENTFD_FLAG_PIO ? "port" : "GPA",
+				   (unsigned long long)addr, strerror(errno));
+	return 0;
+}
+
 /*
- * An ioeventfd on the workload's OUT port, any access size (len 0): KVM
- * then completes each OUT there by signalling the eventfd.
+ * One eventfd for the workload's OUT port and, with mmio, KFP_MMIO_GPA:
+ * KVM then completes each such OUT or write by signalling it.
  */
 static int kfp_vm_create_ioeventfd(struct kfp_vm *vm)
 {
-	struct kvm_ioeventfd ioev = {
-		.addr = vm->cfg.params.out_port,
-		.flags = KVM_IOEVENTFD_FLAG_PIO,
-	};
+	const struct kfp_guest_params *p = &vm->cfg.params;
+	int ret = 0;
 
 	vm->ioeventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (vm->ioeventfd < 0)
 		return kfp_vm_fail(vm, -errno, "eventfd: %s", strerror(errno));
-	ioev.fd = vm->ioeventfd;
-	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &ioev) < 0)
-		return kfp_vm_fail(vm, -errno, "KVM_IOEVENTFD on port 0x%llx: %s",
-				   (unsigned long long)ioev.addr, strerror(errno));
-	return 0;
+	if (p->n_out)
+		ret = kfp_vm_add_ioeventfd(vm, p->out_port,
+					   KVM_IOEVENTFD_FLAG_PIO);
+	if (!ret && p->n_mmio)
+		ret = kfp_vm_add_ioeventfd(vm, KFP_MMIO_GPA, 0);
+	return ret;
 }
 
 int kfp_vm_create(struct kfp_vm *vm, const struct kfp_vm_config *cfg)

@@ -67,8 +67,9 @@ struct kfp_vm_config {
 	bool single_step;
 	bool need_vmx;			/* the guest uses VMX (l2-cpuid) */
 	/*
-	 * KVM_IOEVENTFD on the workload's OUT port: KVM signals an eventfd
-	 * for each OUT there instead of exiting to userspace.
+	 * KVM_IOEVENTFD on the workload's OUT port and MMIO address: KVM
+	 * signals an eventfd for each OUT or write there instead of exiting
+	 * to userspace.
 	 */
 	bool ioeventfd;
 	struct kfp_guest_image image;
@@ -123,7 +124,7 @@ struct kfp_vm {
 	unsigned int nr_created;
 	bool wake_hlt;			/* wake vCPUs halted in KVM */
 	int ioeventfd;			/* the eventfd of cfg.ioeventfd, or -1 */
-	/* Its count once kfp_vm_run() returned: the OUTs KVM signalled. */
+	/* Its count once kfp_vm_run() returned: what KVM signalled. */
 	unsigned long long ioeventfd_signals;
 
 	pthread_mutex_t lock;
