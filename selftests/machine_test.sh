@@ -4,7 +4,8 @@
 # The emulated machine is what it claims to be (tools/emu/run.sh puts
 # kfp_machine=NAME on the kernel command line): the CPU offers the
 # virtualization it should and KVM's vendor module for it is loaded, and
-# on the machine that claims IBT, the kernel enforces it; it has the CPUs
+# on the machine that claims IBT, the kernel enforces it (on the one that
+# claims NRIPS, kvm_amd uses it); it has the CPUs
 # it claims (kfp_cpus=N); a debug kernel (kfp_kernel=debug) runs its
 # checkers.  A model change that silently drops VMX, SVM, IBT or a CPU,
 # or a debug kernel whose lockdep is off, fails here, not in a bench
@@ -26,7 +27,7 @@ has_flag() {
 ktap_plan 5
 case "$machine" in
 haswell|tigerlake) want=vmx vmod=kvm_intel ;;
-svm)               want=svm vmod=kvm_amd ;;
+svm|ryzen)         want=svm vmod=kvm_amd ;;
 *)
 	for i in 1 2 3 4 5; do
 		ktap_skip "machine_test" "not an emulated machine of tools/emu/run.sh"
@@ -47,8 +48,16 @@ if [ "$machine" = tigerlake ]; then
 			has_flag ibt
 	}
 	ktap_check "tigerlake: the kernel enforces IBT" ibt_on
+elif [ "$machine" = ryzen ]; then
+	# SVM's next RIP for every instruction intercept, which the
+	# handlers need for all but IO; kvm_amd clears nrips without it.
+	nrips_on() {
+		has_flag nrip_save &&
+			[ "$(cat /sys/module/kvm_amd/parameters/nrips)" = 1 ]
+	}
+	ktap_check "ryzen: the CPU offers NRIPS and kvm_amd uses it" nrips_on
 else
-	ktap_skip "$machine: the kernel enforces IBT" "this machine does not claim IBT"
+	ktap_skip "$machine: the kernel enforces IBT" "this machine claims neither IBT nor NRIPS"
 fi
 
 ktap_diag "CPUs online: $(nproc), claimed: ${cpus:-?}"

@@ -10,7 +10,8 @@
 #                                its TSC counts instructions: make bench's)
 #                     tigerlake: Bochs, tigerlake, VMX+EPT and CET: the guest
 #                                kernel enforces IBT
-#                     svm:       QEMU TCG, -cpu EPYC,+svm,+npt
+#                     svm:       QEMU TCG, -cpu EPYC,+svm,+npt (no NRIPS)
+#                     ryzen:     Bochs, ryzen, SVM+NPT with NRIPS
 #   --vendor vmx|svm  the same as --machine haswell or svm
 #   --kernel REL      kernel release from $KFP_CACHE/kernels (default: newest 6.12)
 #   --timeout SEC     give up after SEC seconds (default 1500)
@@ -75,12 +76,18 @@ shift
 [ -f "$script" ] || die "no script $script"
 # Bochs' tigerlake reports a PKRU state of 0 bytes (CPUID 0xd.9), which
 # 7.x cannot boot with (its XSAVE fallback dereferences NULL): no PKU.
+# Bochs 2.7's MWAITX timer never fires (set_mwaitx_timer() arms timer 0,
+# not its own), and Linux on AMD delays with MWAITX, IRQs off, from
+# init_8259A() on: the ryzen model hangs at boot unless MWAIT is a NOP
+# (Documentation/testing.rst).
 extra=
+cpu_extra=
 case "$machine" in
 haswell)   cpu_model=corei7_haswell_4770 kvm_vendor=kvm-intel ;;
 tigerlake) cpu_model=tigerlake kvm_vendor=kvm-intel extra=clearcpuid=pku,xsaves,xsavec,sha_ni ;;
+ryzen)     cpu_model=ryzen kvm_vendor="ccp kvm-amd" cpu_extra=", mwait_is_nop=1" extra=clearcpuid=xsaves,xsavec,sha_ni ;;
 svm)       cpu_model= kvm_vendor="ccp kvm-amd" extra=kfp_emu=qemu-tcg ;;
-*)         die "machine '$machine' is not known (haswell, tigerlake, svm)" ;;
+*)         die "machine '$machine' is not known (haswell, tigerlake, ryzen, svm)" ;;
 esac
 # Bochs' TSC-deadline timer fires late on an idle CPU of a machine with
 # more than one: an RCU grace period with both CPUs idle took 2.3 s of
@@ -204,7 +211,7 @@ CFG
 
 	cat >"$work/bochsrc" <<RC
 megs: 512
-cpu: model=$cpu_model, count=$cpus, ips=$ips, ignore_bad_msrs=1
+cpu: model=$cpu_model, count=$cpus, ips=$ips, ignore_bad_msrs=1$cpu_extra
 clock: sync=none, time0=1
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
