@@ -172,22 +172,23 @@ selftests() {
 # ryzen, where CPUID, HLT and hypercalls reach AMD's handlers) on 6.12.
 # Every QEMU machine has two CPUs and runs smp_test in full (100 unload
 # cycles under load).
-# Bochs with two CPUs is about three times slower than with one, and the
-# debug kernel slower again (Documentation/testing.rst): only haswell on
-# 6.12 has two CPUs there, with smp_test's userspace exits and RCU grace
-# periods scaled down but its 300 handler switches and the exact
-# 200000-OUT stress; the other Bochs machines, the debug kernel's
-# included, have one CPU (smp_test skips).  The slowest jobs start first.
+# Bochs with two CPUs is about four times slower than with one, and the
+# debug kernel slower again (Documentation/testing.rst): on 6.12 haswell,
+# tigerlake (IBT) and ryzen (AMD) have two CPUs, with smp_test's userspace
+# exits and RCU grace periods scaled down but its 300 handler switches
+# and the exact 200000-OUT stress; the other Bochs machines, the debug
+# kernel's included, have one CPU (smp_test skips).  The slowest jobs
+# start first.
+smp_scaled=(KFP_SMP_OUTS=2000 KFP_SMP_RULES=20 KFP_SMP_CYCLES=20
+	    KFP_SMP_STRESS=200000)
 echo "== emulated machines (${jobs_max} at a time; logs in ${logs#$top/})"
-# shellcheck disable=SC2086
-selftests "haswell-${rels[0]}" haswell "${rels[0]}" 2 KFP_SMP_OUTS=2000 \
-	KFP_SMP_RULES=20 KFP_SMP_CYCLES=20 KFP_SMP_STRESS=200000
 [ -z "$debug_rel" ] || selftests "haswell-$debug_rel" haswell "$debug_rel" 1
-selftests "tigerlake-${rels[0]}" tigerlake "${rels[0]}" 1
+selftests "tigerlake-${rels[0]}" tigerlake "${rels[0]}" 2 "${smp_scaled[@]}"
+selftests "haswell-${rels[0]}" haswell "${rels[0]}" 2 "${smp_scaled[@]}"
 # Bochs 2.7's SVM gets irq-hlt's interrupts wrong and resets the machine
 # under single-step, with stock KVM and no kvm_fastpath loaded
 # (Documentation/testing.rst): the tests that use those skip there.
-selftests "ryzen-${rels[0]}" ryzen "${rels[0]}" 1 \
+selftests "ryzen-${rels[0]}" ryzen "${rels[0]}" 2 "${smp_scaled[@]}" \
 	'KFP_NOT_HERE="passthrough_test.sh nested_test.sh kfp_run_test.sh"' \
 	"KFP_NOT_HERE_WHY=\"Bochs 2.7's SVM breaks irq-hlt and single-step with stock KVM\""
 for rel in "${rels[@]:1}"; do
