@@ -54,6 +54,19 @@ irq_early_ok() {
 	ktap_diag "a known QEMU TCG defect, not counted as a failure here"
 }
 
+# irq_status3_retry FILE: whether an irq-hlt run whose output FILE says
+# it ended in status 3 (the interrupts it took did not match its HLTs)
+# may be run once more, the retry then checked exactly.  Only on the
+# emulated SVM machine (kfp_emu=qemu-tcg): there stock KVM, with
+# kvm_fastpath not loaded, ends about 3 runs of 100 so on 7.3 with two
+# CPUs (Documentation/testing.rst).  The first run is reported either way.
+irq_status3_retry() {
+	grep -q 'guest reported status 3' "$1" 2>/dev/null || return 1
+	ktap_diag "irq-hlt ended in status 3 (interrupts taken != HLTs)"
+	grep -qw kfp_emu=qemu-tcg /proc/cmdline 2>/dev/null || return 1
+	ktap_diag "a known QEMU TCG defect, seen without kvm_fastpath: running it once more"
+}
+
 # skip_all N REASON: N points skipped for REASON, and the document ends.
 skip_all() {
 	i=0

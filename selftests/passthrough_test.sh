@@ -27,6 +27,11 @@ guest() {
 	echo reset >$D/exits
 	"$run" --timeout 60 "$@" >$out 2>&1
 	urc=$?
+	if irq_status3_retry $out; then
+		echo reset >$D/exits
+		"$run" --timeout 60 "$@" >$out 2>&1
+		urc=$?
+	fi
 	if grep -qE 'guest reported status|unexpected|cannot|error|timed out' $out; then
 		ktap_diag "kfp-run $*:"
 		sed 's/^/# /' $out
