@@ -56,6 +56,9 @@ DECLARE_STATIC_CALL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
 DECLARE_STATIC_CALL(kfp_kvm_get, kvm_get_kvm);
 DECLARE_STATIC_CALL(kfp_kvm_put, kvm_put_kvm);
 DECLARE_STATIC_CALL(kfp_kvm_io_bus_get_dev, kvm_io_bus_get_dev);
+DECLARE_STATIC_CALL(kfp_kvm_get_safe, kvm_get_kvm_safe);
+extern struct mutex *kfp_kvm_lock;	/* KVM's kvm_lock */
+extern struct list_head *kfp_vm_list;	/* KVM's vm_list, under it */
 int kfp_sym_init(void);
 int kfp_sym_import_kvm(void);
 unsigned long kfp_lookup(const char *name);
@@ -124,6 +127,18 @@ static inline bool kfp_kvm_has_device(struct kvm_vcpu *vcpu,
 		return false;
 	return static_call(kfp_kvm_io_bus_get_dev)(vcpu->kvm, bus, addr);
 }
+
+/* kfp_vm.c: the VMs state is kept for, named as on the host */
+#define KFP_VM_NAME_LEN	24	/* "PID-FD", or "all" */
+bool kfp_vm_hold(struct kvm *kvm);
+void kfp_vm_release(struct kvm *kvm);
+bool kfp_vm_is_held(struct kvm *kvm);
+bool kfp_vm_ended(struct kvm *kvm);
+void kfp_vm_name(struct kvm *kvm, char *buf, size_t len);
+int kfp_vm_select(const char *sel, struct kvm **out, char *name, size_t len);
+void kfp_vm_sync(void);
+void kfp_vm_stop(void);
+void kfp_vm_exit(void);
 
 /* kfp_debugfs.c */
 int kfp_debugfs_init(void);

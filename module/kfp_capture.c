@@ -5,56 +5,58 @@
  * read through debugfs "capture".  The buffers are allocated at load
  * time; a VM claims one on its first captured byte.
  *
- * A buffer holds a reference on its VM (kvm_get_kvm(), as KVM's own
- * debugfs files and device fds do), so that the VM's address names it
- * alone for as long as the buffer points to it.  KVM tells modules
- * nothing when a VM goes; but once every fd of the VM is closed ours is
- * the last reference (users_count is 1: each vCPU fd and the VM fd hold
- * one, kvm_vm_ioctl_create_vcpu()), and no vCPU can run again.  Such a
- * VM has ended: the reaper drops the reference (kvm_put_kvm() may
- * destroy the VM, so never with IRQs off) within a second, and the bytes
- * stay readable until "clear", or until a new VM needs the buffer.
+ * A buffer holds its VM (kfp_vm_hold(), module/kfp_vm.c), so that the
+ * VM's address names it alone for as long as the buffer points to it.
+ * When the VM ends, the buffer lets go of it (kfp_capture_vm_ended()):
+ * the bytes stay readable, marked ended, until "clear", or until a new
+ * VM needs the buffer.  An ended VM's buffer is never appended to again.
  */
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
-#include <linux/workqueue.h>
 
 #include "kfp.h"
 #include "kfp_capture.h"
 
 struct kfp_capture {
 	raw_spinlock_t lock;	/* vCPUs (IRQs off): claim, append; readers */
-	struct kvm *kvm;	/* owner, referenced; NULL: free or ended */
-	struct kvm *stale;	/* an ended owner's reference, to drop */
+	struct kvm *kvm;	/* owner, held; NULL: free or ended */
 	pid_t pid;		/* the owner's creator, for readers */
+	char name[KFP_VM_NAME_LEN];	/* the owner's name, for readers */
 	bool ended;		/* bytes of an ended VM, kept until needed */
 	u32 len;
 	u8 buf[KFP_CAPTURE_SIZE];
 };
 
 static struct kfp_capture *kfp_captures;
+/* One claim at a time, so that a VM never gets two buffers. */
+static DEFINE_RAW_SPINLOCK(kfp_capture_claim_lock);
 
-static void kfp_capture_reap(struct work_struct *work);
-static DECLARE_DELAYED_WORK(kfp_capture_reaper, kfp_capture_reap);
-
-/* Only with our reference left can no fd of the VM, so no vCPU, remain. */
-static bool kfp_vm_ended(struct kvm *kvm)
+/* The VM's buffer, if it has one.  Without locks: a candidate only. */
+static struct kfp_capture *kfp_capture_find(struct kvm *kvm)
 {
-	return refcount_read(&kvm->users_count) == 1;
+	unsigned int i;
+
+	for (i = 0; i < KFP_CAPTURE_VMS; i++)
+		if (READ_ONCE(kfp_captures[i].kvm) == kvm)
+			return &kfp_captures[i];
+	return NULL;
 }
 
-/* Under c->lock: make @c @kvm's, if it is free or its VM has ended. */
-static bool kfp_capture_claim(struct kfp_capture *c, struct kvm *kvm)
+/*
+ * Under c->lock: make @c @kvm's if it is free (@take_ended: or its VM
+ * has ended); the ended owner is returned in @drop, to release.
+ */
+static bool kfp_capture_claim(struct kfp_capture *c, struct kvm *kvm,
+			      bool take_ended, struct kvm **drop)
 {
-	if (c->kvm) {
-		if (c->stale || !kfp_vm_ended(c->kvm))
-			return false;
-		c->stale = c->kvm;	/* the reaper drops it */
-	}
-	static_call(kfp_kvm_get)(kvm);
+	if (c->kvm ? !take_ended || !kfp_vm_ended(c->kvm) :
+		     c->ended && !take_ended)
+		return false;
+	*drop = c->kvm;
 	c->kvm = kvm;
 	c->pid = kvm->userspace_pid;
+	kfp_vm_name(kvm, c->name, sizeof(c->name));
 	c->ended = false;
 	c->len = 0;
 	return true;
@@ -62,43 +64,36 @@ static bool kfp_capture_claim(struct kfp_capture *c, struct kvm *kvm)
 
 /*
  * The VM's buffer, claiming one if it has none yet: a free one first,
- * else any whose VM has ended.  What the first loop finds
- * without the lock is only a candidate: kfp_capture_put() checks it
- * again under the buffer's lock, since a clear may come in between.
+ * else one whose VM has ended.  Called with IRQs off.
  */
 static struct kfp_capture *kfp_capture_of(struct kvm *kvm)
 {
+	struct kfp_capture *c = kfp_capture_find(kvm);
+	struct kvm *drop = NULL;
 	unsigned int i, pass;
-	struct kvm *drop;
-	bool mine;
+	bool mine = false;
 
-	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
-		if (READ_ONCE(kfp_captures[i].kvm) == kvm)
-			return &kfp_captures[i];
-	}
-	/* Pass 0 takes free buffers only; pass 1 also ended VMs' bytes. */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < KFP_CAPTURE_VMS; i++) {
-			struct kfp_capture *c = &kfp_captures[i];
-
-			if (!pass && (READ_ONCE(c->kvm) || READ_ONCE(c->ended)))
-				continue;
-			raw_spin_lock(&c->lock);
-			mine = (pass || (!c->kvm && !c->ended)) &&
-			       kfp_capture_claim(c, kvm);
-			drop = c->stale;
-			raw_spin_unlock(&c->lock);
-			if (!mine)
-				continue;
-			/* Both are safe from any context, IRQs off included. */
-			if (drop)
-				mod_delayed_work(system_wq, &kfp_capture_reaper, 0);
-			else
-				queue_delayed_work(system_wq, &kfp_capture_reaper, HZ);
-			return c;
+	if (c)
+		return c;
+	if (!kfp_vm_hold(kvm))
+		return NULL;
+	raw_spin_lock(&kfp_capture_claim_lock);
+	c = kfp_capture_find(kvm);	/* another vCPU of it claimed one */
+	for (pass = 0; !c && pass < 2; pass++) {
+		for (i = 0; !mine && i < KFP_CAPTURE_VMS; i++) {
+			raw_spin_lock(&kfp_captures[i].lock);
+			mine = kfp_capture_claim(&kfp_captures[i], kvm, pass, &drop);
+			raw_spin_unlock(&kfp_captures[i].lock);
+			if (mine)
+				c = &kfp_captures[i];
 		}
 	}
-	return NULL;
+	raw_spin_unlock(&kfp_capture_claim_lock);
+	if (drop)
+		kfp_vm_release(drop);
+	if (!mine)
+		kfp_vm_release(kvm);
+	return c;
 }
 
 bool kfp_capture_put(struct kvm *kvm, u32 val, u8 size)
@@ -118,41 +113,25 @@ bool kfp_capture_put(struct kvm *kvm, u32 val, u8 size)
 	return ok;
 }
 
-/*
- * Drop the references of ended VMs (process context); again in a second
- * while any buffer holds a live VM's.
- */
-static void kfp_capture_reap_now(bool rearm)
+/* From the reaper: @kvm ended; its buffer keeps the bytes. */
+void kfp_capture_vm_ended(struct kvm *kvm)
 {
-	struct kvm *put[2 * KFP_CAPTURE_VMS];
-	unsigned int i, n = 0;
-	bool live = false;
+	unsigned int i;
 
 	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
 		struct kfp_capture *c = &kfp_captures[i];
+		bool mine;
 
 		raw_spin_lock_irq(&c->lock);
-		if (c->stale) {
-			put[n++] = c->stale;
-			c->stale = NULL;
-		}
-		if (c->kvm && kfp_vm_ended(c->kvm)) {
-			put[n++] = c->kvm;
+		mine = c->kvm == kvm;
+		if (mine) {
 			c->kvm = NULL;
 			c->ended = true;
 		}
-		live |= !!c->kvm;
 		raw_spin_unlock_irq(&c->lock);
+		if (mine)
+			kfp_vm_release(kvm);
 	}
-	while (n)
-		static_call(kfp_kvm_put)(put[--n]);
-	if (rearm && live)
-		queue_delayed_work(system_wq, &kfp_capture_reaper, HZ);
-}
-
-static void kfp_capture_reap(struct work_struct *work)
-{
-	kfp_capture_reap_now(true);
 }
 
 void kfp_capture_show(struct seq_file *m)
@@ -164,14 +143,16 @@ void kfp_capture_show(struct seq_file *m)
 	copy = kmalloc(KFP_CAPTURE_SIZE, GFP_KERNEL);
 	if (!copy)
 		return;
-	kfp_capture_reap_now(false);
+	kfp_vm_sync();
 	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
 		struct kfp_capture *c = &kfp_captures[i];
+		char name[KFP_VM_NAME_LEN];
 		pid_t pid;
 		u32 len;
 
 		raw_spin_lock_irq(&c->lock);
 		pid = c->pid;
+		memcpy(name, c->name, sizeof(name));
 		len = c->len;
 		ended = c->ended;
 		memcpy(copy, c->buf, len);
@@ -180,7 +161,7 @@ void kfp_capture_show(struct seq_file *m)
 		raw_spin_unlock_irq(&c->lock);
 		if (len == U32_MAX)
 			continue;
-		seq_printf(m, "# vm pid=%d bytes=%u%s\n", pid, len,
+		seq_printf(m, "# vm=%s pid=%d bytes=%u%s\n", name, pid, len,
 			   ended ? " ended" : "");
 		seq_write(m, copy, len);
 		seq_putc(m, '\n');
@@ -193,7 +174,7 @@ void kfp_capture_clear(void)
 {
 	unsigned int i;
 
-	kfp_capture_reap_now(false);
+	kfp_vm_sync();
 	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
 		struct kfp_capture *c = &kfp_captures[i];
 
@@ -224,14 +205,10 @@ void kfp_capture_exit(void)
 {
 	unsigned int i;
 
-	cancel_delayed_work_sync(&kfp_capture_reaper);
-	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
-		struct kfp_capture *c = &kfp_captures[i];
-
-		if (c->stale)
-			static_call(kfp_kvm_put)(c->stale);
-		if (c->kvm)
-			static_call(kfp_kvm_put)(c->kvm);
-	}
+	if (!kfp_captures)
+		return;
+	for (i = 0; i < KFP_CAPTURE_VMS; i++)
+		if (kfp_captures[i].kvm)
+			kfp_vm_release(kfp_captures[i].kvm);
 	vfree(kfp_captures);
 }

@@ -14,6 +14,7 @@
  * leaves the exit to KVM, so no byte is lost.
  */
 bool kfp_capture_put(struct kvm *kvm, u32 val, u8 size);
+void kfp_capture_vm_ended(struct kvm *kvm);
 void kfp_capture_show(struct seq_file *m);
 void kfp_capture_clear(void);
 int kfp_capture_init(void);

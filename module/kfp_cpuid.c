@@ -24,7 +24,7 @@ static enum kfp_verdict kfp_handle_cpuid(struct kvm_vcpu *vcpu,
 	    MSR_MISC_FEATURES_ENABLES_CPUID_FAULT)
 		return KFP_PASS;
 
-	r = kfp_rule_find_cpuid(exit->cpuid.leaf, exit->cpuid.subleaf);
+	r = kfp_rule_find_cpuid(vcpu->kvm, exit->cpuid.leaf, exit->cpuid.subleaf);
 	if (!r)
 		return KFP_PASS;
 	kfp_rule_hit(r);

@@ -33,7 +33,7 @@ static enum kfp_verdict kfp_handle_ept(struct kvm_vcpu *vcpu,
 	if (!exit->npf.write || exit->npf.read || exit->npf.fetch ||
 	    !exit->npf.final || !exit->npf.insn_len)
 		return KFP_PASS;
-	r = kfp_rule_find_doorbell(exit->npf.gpa);
+	r = kfp_rule_find_doorbell(vcpu->kvm, exit->npf.gpa);
 	if (!r || kfp_gpa_backed(vcpu, exit->npf.gpa) ||
 	    kfp_kvm_has_device(vcpu, KVM_MMIO_BUS, exit->npf.gpa))
 		return KFP_PASS;

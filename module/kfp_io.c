@@ -35,7 +35,8 @@ static enum kfp_verdict kfp_handle_io(struct kvm_vcpu *vcpu,
 
 	if (exit->io.string || exit->io.rep || exit->io.port == KFP_UCALL_PORT)
 		return KFP_PASS;
-	r = kfp_rule_find_io(exit->io.port, exit->io.in, exit->io.size);
+	r = kfp_rule_find_io(vcpu->kvm, exit->io.port, exit->io.in,
+			     exit->io.size);
 	if (!r || kfp_kvm_has_device(vcpu, KVM_PIO_BUS, exit->io.port))
 		return KFP_PASS;
 

@@ -52,9 +52,12 @@ static int __init kfp_init(void)
 err_table:
 	kfp_table_exit();
 	kfp_hook_remove();
+	kfp_vm_stop();
 	kfp_rules_exit();
 err_capture:
+	kfp_vm_stop();
 	kfp_capture_exit();
+	kfp_vm_exit();
 err_stats:
 	kfp_stats_exit();
 	return ret;
@@ -67,8 +70,11 @@ static void __exit kfp_exit(void)
 	/* After this, no CPU is in the wrapper: rules and buffers can go. */
 	kfp_hook_remove();
 	kfp_stats_report();
+	/* The reaper first: the rules and buffers then let go of their VMs. */
+	kfp_vm_stop();
 	kfp_rules_exit();
 	kfp_capture_exit();
+	kfp_vm_exit();
 	kfp_stats_exit();
 }
 

@@ -2,13 +2,14 @@
 /*
  * Rule storage, lookup and the "rules" command language:
  *
- *   io ports=FIRST[-LAST] dir=in|out|both size=1|2|4|any action=ACTION [value=V]
+ *   io ports=FIRST[-LAST] dir=in|out|both size=1|2|4|any action=ACTION [value=V] [vm=VM]
  *       ACTION: sink (OUT only), const (IN only, needs value), capture (OUT only)
- *   cpuid leaf=L [subleaf=S] eax=V ebx=V ecx=V edx=V
- *   doorbell gpa=G len=N
+ *   cpuid leaf=L [subleaf=S] eax=V ebx=V ecx=V edx=V [vm=VM]
+ *   doorbell gpa=G len=N [vm=VM]
  *   del ID
  *   clear
  *
+ * VM: all (the default, shown as vm=all), PID or PID-FD (kfp_vm.c).
  * Numbers take C prefixes (0x...).  Documentation/debugfs.rst is the ABI.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -53,7 +54,15 @@ static const struct kfp_ruleset *kfp_rules_fast(enum kfp_rule_type type)
 	return rcu_dereference_sched(kfp_rules[type]);
 }
 
-const struct kfp_rule *kfp_rule_find_io(u16 port, bool in, u8 size)
+/* Whether @r applies to @kvm's exits. */
+static __always_inline bool kfp_rule_for(const struct kfp_rule *r,
+					 const struct kvm *kvm)
+{
+	return !r->kvm || r->kvm == kvm;
+}
+
+const struct kfp_rule *kfp_rule_find_io(struct kvm *kvm, u16 port, bool in,
+					u8 size)
 {
 	const struct kfp_ruleset *rs = kfp_rules_fast(KFP_RULE_IO);
 	u8 dir = in ? KFP_IO_DIR_IN : KFP_IO_DIR_OUT;
@@ -63,13 +72,15 @@ const struct kfp_rule *kfp_rule_find_io(u16 port, bool in, u8 size)
 		const struct kfp_rule *r = rs->rule[i];
 
 		if (port >= r->io.first && port <= r->io.last &&
-		    (r->io.dirs & dir) && (r->io.sizes & BIT(size)))
+		    (r->io.dirs & dir) && (r->io.sizes & BIT(size)) &&
+		    kfp_rule_for(r, kvm))
 			return r;
 	}
 	return NULL;
 }
 
-const struct kfp_rule *kfp_rule_find_cpuid(u32 leaf, u32 subleaf)
+const struct kfp_rule *kfp_rule_find_cpuid(struct kvm *kvm, u32 leaf,
+					   u32 subleaf)
 {
 	const struct kfp_ruleset *rs = kfp_rules_fast(KFP_RULE_CPUID);
 	unsigned int i;
@@ -78,13 +89,14 @@ const struct kfp_rule *kfp_rule_find_cpuid(u32 leaf, u32 subleaf)
 		const struct kfp_rule *r = rs->rule[i];
 
 		if (r->cpuid.leaf == leaf &&
-		    (r->cpuid.any_subleaf || r->cpuid.subleaf == subleaf))
+		    (r->cpuid.any_subleaf || r->cpuid.subleaf == subleaf) &&
+		    kfp_rule_for(r, kvm))
 			return r;
 	}
 	return NULL;
 }
 
-const struct kfp_rule *kfp_rule_find_doorbell(u64 gpa)
+const struct kfp_rule *kfp_rule_find_doorbell(struct kvm *kvm, u64 gpa)
 {
 	const struct kfp_ruleset *rs = kfp_rules_fast(KFP_RULE_DOORBELL);
 	unsigned int i;
@@ -93,7 +105,8 @@ const struct kfp_rule *kfp_rule_find_doorbell(u64 gpa)
 		const struct kfp_rule *r = rs->rule[i];
 
 		if (gpa >= r->doorbell.gpa &&
-		    gpa - r->doorbell.gpa < r->doorbell.len)
+		    gpa - r->doorbell.gpa < r->doorbell.len &&
+		    kfp_rule_for(r, kvm))
 			return r;
 	}
 	return NULL;
@@ -103,6 +116,8 @@ const struct kfp_rule *kfp_rule_find_doorbell(u64 gpa)
 
 static void kfp_rule_free(struct kfp_rule *r)
 {
+	if (r->kvm)
+		kfp_vm_release(r->kvm);
 	free_percpu(r->hits);
 	kfree(r);
 }
@@ -329,8 +344,39 @@ static int kfp_parse_doorbell(char *args, struct kfp_rule *r)
 	return 0;
 }
 
+/*
+ * Take "vm=SEL" out of @args (blanked in place) into @sel; "all" if there
+ * is none.
+ */
+static int kfp_take_vm(char *args, char *sel, size_t len)
+{
+	bool found = false;
+	char *p = args;
+	size_t n;
+
+	strscpy(sel, "all", len);
+	while ((p = strstr(p, "vm="))) {
+		n = strcspn(p, " ");
+		if (p != args && p[-1] != ' ') {
+			p += n;
+			continue;
+		}
+		if (found)
+			return KFP_BAD("vm= given twice");
+		if (n - 3 >= len)
+			return KFP_BAD("vm=: want all, PID or PID-FD");
+		memcpy(sel, p + 3, n - 3);
+		sel[n - 3] = '\0';
+		memset(p, ' ', n);
+		found = true;
+		p += n;
+	}
+	return 0;
+}
+
 static int kfp_rule_add(enum kfp_rule_type type, char *args)
 {
+	char sel[KFP_VM_NAME_LEN];
 	struct kfp_rule *r;
 	int ret;
 
@@ -338,17 +384,16 @@ static int kfp_rule_add(enum kfp_rule_type type, char *args)
 	if (!r)
 		return -ENOMEM;
 	r->type = type;
-	switch (type) {
-	case KFP_RULE_IO:
+	ret = kfp_take_vm(args, sel, sizeof(sel));
+	if (!ret && type == KFP_RULE_IO)
 		ret = kfp_parse_io(args, r);
-		break;
-	case KFP_RULE_CPUID:
+	else if (!ret && type == KFP_RULE_CPUID)
 		ret = kfp_parse_cpuid(args, r);
-		break;
-	default:
+	else if (!ret)
 		ret = kfp_parse_doorbell(args, r);
-		break;
-	}
+	/* Last of the checks: a named VM is held from here on. */
+	if (!ret)
+		ret = kfp_vm_select(sel, &r->kvm, r->vm, sizeof(r->vm));
 	if (!ret) {
 		r->hits = alloc_percpu(u64);
 		ret = r->hits ? 0 : -ENOMEM;
@@ -365,8 +410,28 @@ static int kfp_rule_add(enum kfp_rule_type type, char *args)
 	return 0;
 }
 
-/* Drop the rule @id (0: all rules).  kfp_rules_lock held. */
-static int kfp_rule_del(u32 id)
+static u64 kfp_rule_hits(const struct kfp_rule *r)
+{
+	unsigned int cpu;
+	u64 sum = 0;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(*per_cpu_ptr(r->hits, cpu));
+	return sum;
+}
+
+/* Whether kfp_rule_del(@id, @kvm) drops @r. */
+static bool kfp_rule_gone(const struct kfp_rule *r, u32 id,
+			  const struct kvm *kvm)
+{
+	return kvm ? r->kvm == kvm : !id || r->id == id;
+}
+
+/*
+ * Drop the rule @id (0: all rules), or with @kvm, the rules of that VM.
+ * kfp_rules_lock held.
+ */
+static int kfp_rule_del(u32 id, const struct kvm *kvm)
 {
 	struct kfp_rule **gone;
 	unsigned int type, i, n = 0;
@@ -383,7 +448,7 @@ static int kfp_rule_del(u32 id)
 		/* Each replace drops one rule; re-read the set each time. */
 		while ((rs = kfp_ruleset(type))) {
 			for (i = 0; i < rs->n; i++)
-				if (!id || rs->rule[i]->id == id)
+				if (kfp_rule_gone(rs->rule[i], id, kvm))
 					break;
 			if (i == rs->n)
 				break;
@@ -392,10 +457,14 @@ static int kfp_rule_del(u32 id)
 			ret = kfp_ruleset_replace(type, NULL, gone[n]);
 			if (ret)
 				goto out;
+			if (kvm)
+				pr_info("rules: rule %u removed: its VM %s ended (hits=%llu)\n",
+					gone[n]->id, gone[n]->vm,
+					kfp_rule_hits(gone[n]));
 			n++;
 		}
 	}
-	ret = id && !n ? -ENOENT : 0;
+	ret = id && !kvm && !n ? -ENOENT : 0;
 	if (ret)
 		pr_warn("rules: no rule %u\n", id);
 out:
@@ -422,24 +491,14 @@ int kfp_rules_control(char *cmd)
 	if (type < KFP_RULE_TYPES)
 		ret = kfp_rule_add(type, cmd ?: "");
 	else if (!strcmp(verb, "del") && cmd && !kstrtou32(cmd, 0, &id) && id)
-		ret = kfp_rule_del(id);
+		ret = kfp_rule_del(id, NULL);
 	else if (!strcmp(verb, "clear") && !cmd)
-		ret = kfp_rule_del(0);
+		ret = kfp_rule_del(0, NULL);
 	else
 		pr_warn("rules: unknown command \"%s\" (io, cpuid, doorbell, del ID, clear)\n",
 			verb);
 	mutex_unlock(&kfp_rules_lock);
 	return ret;
-}
-
-static u64 kfp_rule_hits(const struct kfp_rule *r)
-{
-	unsigned int cpu;
-	u64 sum = 0;
-
-	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(*per_cpu_ptr(r->hits, cpu));
-	return sum;
 }
 
 static void kfp_rule_show(struct seq_file *m, const struct kfp_rule *r)
@@ -472,14 +531,15 @@ static void kfp_rule_show(struct seq_file *m, const struct kfp_rule *r)
 			   r->doorbell.len);
 		break;
 	}
-	seq_printf(m, " hits=%llu\n", kfp_rule_hits(r));
+	seq_printf(m, " vm=%s hits=%llu\n", r->vm, kfp_rule_hits(r));
 }
 
 void kfp_rules_show(struct seq_file *m)
 {
 	unsigned int type, i;
 
-	seq_puts(m, "# id type match... hits=N\n");
+	seq_puts(m, "# id type match... vm=VM hits=N\n");
+	kfp_vm_sync();	/* an ended VM's rules are gone before we show */
 	mutex_lock(&kfp_rules_lock);
 	for (type = 0; type < KFP_RULE_TYPES; type++) {
 		struct kfp_ruleset *rs = kfp_ruleset(type);
@@ -490,11 +550,19 @@ void kfp_rules_show(struct seq_file *m)
 	mutex_unlock(&kfp_rules_lock);
 }
 
+/* From the reaper: @kvm ended, its rules go. */
+void kfp_rules_vm_ended(struct kvm *kvm)
+{
+	mutex_lock(&kfp_rules_lock);
+	kfp_rule_del(0, kvm);
+	mutex_unlock(&kfp_rules_lock);
+}
+
 /* Runs after the hook is gone. */
 void kfp_rules_exit(void)
 {
 	mutex_lock(&kfp_rules_lock);
-	kfp_rule_del(0);
+	kfp_rule_del(0, NULL);
 	mutex_unlock(&kfp_rules_lock);
 	rcu_barrier();	/* the ruleset arrays freed by call_rcu() */
 }

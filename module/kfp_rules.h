@@ -3,7 +3,8 @@
  * Rules configure the built-in handlers: which ports the IO handler
  * takes and what it does, CPUID overrides, EPT doorbell ranges.  Each
  * type's rules are an immutable array published under RCU; lookups run in
- * the fast path, changes come from debugfs.
+ * the fast path, changes come from debugfs.  A rule applies to one VM,
+ * which it holds (module/kfp_vm.c) and goes with, or to all.
  */
 #ifndef KFP_RULES_H
 #define KFP_RULES_H
@@ -11,6 +12,8 @@
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
 #include <linux/types.h>
+
+#include "kfp.h"
 
 enum kfp_rule_type {
 	KFP_RULE_IO,
@@ -31,6 +34,8 @@ enum kfp_io_action {
 struct kfp_rule {
 	u32 id;
 	enum kfp_rule_type type;
+	struct kvm *kvm;		/* the VM it applies to; NULL: all */
+	char vm[KFP_VM_NAME_LEN];	/* its name, or "all" */
 	union {
 		struct {
 			u16 first, last;	/* port range, inclusive */
@@ -53,10 +58,12 @@ struct kfp_rule {
 	struct rcu_head rcu;
 };
 
-/* Fast path, IRQs off.  NULL if no rule matches. */
-const struct kfp_rule *kfp_rule_find_io(u16 port, bool in, u8 size);
-const struct kfp_rule *kfp_rule_find_cpuid(u32 leaf, u32 subleaf);
-const struct kfp_rule *kfp_rule_find_doorbell(u64 gpa);
+/* Fast path, IRQs off: the first rule for @kvm that matches, or NULL. */
+const struct kfp_rule *kfp_rule_find_io(struct kvm *kvm, u16 port, bool in,
+					u8 size);
+const struct kfp_rule *kfp_rule_find_cpuid(struct kvm *kvm, u32 leaf,
+					   u32 subleaf);
+const struct kfp_rule *kfp_rule_find_doorbell(struct kvm *kvm, u64 gpa);
 
 static inline void kfp_rule_hit(const struct kfp_rule *r)
 {
@@ -66,6 +73,7 @@ static inline void kfp_rule_hit(const struct kfp_rule *r)
 /* debugfs "rules": one command per write; 0 or -errno, logged. */
 int kfp_rules_control(char *cmd);
 void kfp_rules_show(struct seq_file *m);
+void kfp_rules_vm_ended(struct kvm *kvm);
 void kfp_rules_exit(void);
 
 #endif /* KFP_RULES_H */

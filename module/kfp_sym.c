@@ -31,6 +31,10 @@ DEFINE_STATIC_CALL_NULL(kfp_kvm_gfn_to_memslot, gfn_to_memslot);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_get, kvm_get_kvm);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_put, kvm_put_kvm);
 DEFINE_STATIC_CALL_NULL(kfp_kvm_io_bus_get_dev, kvm_io_bus_get_dev);
+DEFINE_STATIC_CALL_NULL(kfp_kvm_get_safe, kvm_get_kvm_safe);
+
+struct mutex *kfp_kvm_lock;		/* KVM's kvm_lock */
+struct list_head *kfp_vm_list;		/* KVM's vm_list, under kvm_lock */
 
 bool kfp_mediated_pmu;
 
@@ -54,6 +58,9 @@ static const struct kfp_import {
 	{ "kvm_io_bus_get_dev",
 	  &STATIC_CALL_KEY(kfp_kvm_io_bus_get_dev),
 	  STATIC_CALL_TRAMP_ADDR(kfp_kvm_io_bus_get_dev) },
+	{ "kvm_get_kvm_safe",
+	  &STATIC_CALL_KEY(kfp_kvm_get_safe),
+	  STATIC_CALL_TRAMP_ADDR(kfp_kvm_get_safe) },
 };
 
 /*
@@ -118,6 +125,14 @@ int kfp_sym_import_kvm(void)
 			return -ENOENT;
 		}
 		__static_call_update(imp->key, imp->tramp, (void *)addr);
+	}
+
+	/* The VMs, to find one by name (kfp_vm.c); kvm_main.c's globals. */
+	kfp_kvm_lock = (struct mutex *)kfp_lookup_in("kvm", "kvm_lock");
+	kfp_vm_list = (struct list_head *)kfp_lookup_in("kvm", "vm_list");
+	if (!kfp_kvm_lock || !kfp_vm_list) {
+		pr_err("kvm has no kvm_lock or vm_list; cannot name VMs on this kernel\n");
+		return -ENOENT;
 	}
 
 	/* A kvm parameter (0444) that kvm_x86_vendor_init() settled already. */

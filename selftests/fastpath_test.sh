@@ -95,7 +95,7 @@ echo clear >$D/capture
 add io ports=0x510 dir=out size=1 action=capture >/dev/null
 guest --out 100
 expect "capture takes the OUTs" $R_IO "100 2"
-ktap_check "the capture buffer holds exactly those bytes, its VM ended" grep -q '^# vm pid=[0-9]* bytes=100 ended$' $D/capture
+ktap_check "the capture buffer holds exactly those bytes, its VM ended" grep -q '^# vm=[0-9-]* pid=[0-9]* bytes=100 ended$' $D/capture
 # The buffer holds 4096 bytes per VM; what does not fit goes the stock way.
 echo clear >$D/capture
 guest --out 5000
@@ -113,7 +113,7 @@ done
 ktap_diag "VMs whose 3 OUTs were all captured: $n of 20"
 ktap_check "20 VMs one after another, 16 buffers: every VM captures" test $n = 20
 ktap_check "the last 16 ended VMs' bytes stay readable" \
-	test "$(grep -c '^# vm pid=[0-9]* bytes=3 ended$' $D/capture)" = 16
+	test "$(grep -c '^# vm=[0-9-]* pid=[0-9]* bytes=3 ended$' $D/capture)" = 16
 echo clear >$D/capture
 echo "disable io" >$D/handlers
 guest --out 100 --in 10

@@ -225,12 +225,12 @@ fi
 # Rules: a second table and a JSON array; null without a rules file.
 write_fake
 cat >"$fake/rules" <<'EOF'
-# id type match... hits=N
-1 io ports=0x510-0x510 dir=out size=1 action=sink hits=1500
-4 doorbell gpa=0xd0000 len=0x1000 hits=7
+# id type match... vm=VM hits=N
+1 io ports=0x510-0x510 dir=out size=1 action=sink vm=all hits=1500
+4 doorbell gpa=0xd0000 len=0x1000 vm=4242-11 hits=7
 EOF
-expect 0 '^4 +7  doorbell gpa=0xd0000 len=0x1000$' "rule hits are shown under the table" -d "$fake"
-expect 0 '"id": 1, "rule": "io ports=0x510-0x510 dir=out size=1 action=sink", "hits": 1500' \
+expect 0 '^4 +7  doorbell gpa=0xd0000 len=0x1000 vm=4242-11$' "rule hits are shown under the table" -d "$fake"
+expect 0 '"id": 1, "rule": "io ports=0x510-0x510 dir=out size=1 action=sink vm=all", "hits": 1500' \
 	"rule hits are in the JSON" -d "$fake" --json
 rm -f "$fake/rules"
 expect 0 '"rules": null' "no rules file: JSON rules is null" -d "$fake" --json
@@ -280,6 +280,6 @@ else
 	"$stat" --json >"$out" 2>&1
 	echo "disable io" >$dbg/handlers
 	echo clear >$dbg/rules
-	check "$desc" grep -q '"rule": "io ports=0x510-0x510 dir=out size=1 action=sink", "hits": 123}' "$out"
+	check "$desc" grep -q '"rule": "io ports=0x510-0x510 dir=out size=1 action=sink vm=all", "hits": 123}' "$out"
 fi
 ktap_finish

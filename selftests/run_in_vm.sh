@@ -30,6 +30,7 @@ run passthrough_test.sh
 [ $? -ne 1 ] || rc=1	# 4: all skipped, the module is not loaded
 run nested_test.sh
 [ $? -ne 1 ] || rc=1	# 4, all skipped: not an SVM host
+run vm_scope_test.sh || rc=1
 run kfp_stat_test.sh || rc=1
 run kfp_run_test.sh
 [ $? -ne 1 ] || rc=1	# 4: not run here

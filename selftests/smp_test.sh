@@ -177,18 +177,18 @@ quiet_state
 add io ports=0x510 dir=out size=1 action=capture >/dev/null
 echo "enable io" >$D/handlers
 $run --vcpus 2 --out 1000 --json >$out.5 2>&1
-grep '^# vm ' $D/capture | sed 's/^/# /'
+grep '^# vm=' $D/capture | sed 's/^/# /'
 ktap_check "capture from two vCPUs of one VM: one buffer of 2000 bytes" \
-	test "$(grep -c '^# vm pid=[0-9]* bytes=2000 ended$' $D/capture)/$(grep -c '^# vm ' $D/capture)" = 1/1
+	test "$(grep -c '^# vm=[0-9-]* pid=[0-9]* bytes=2000 ended$' $D/capture)/$(grep -c '^# vm=' $D/capture)" = 1/1
 echo clear >$D/capture
 taskset -c 0 $run --out 1000 --json >$out.6 2>&1 &
 g0=$!
 taskset -c 1 $run --out 1000 --json >$out.7 2>&1 &
 g1=$!
 wait $g0 $g1
-grep '^# vm ' $D/capture | sed 's/^/# /'
+grep '^# vm=' $D/capture | sed 's/^/# /'
 ktap_check "capture from two VMs at once: a buffer of 1000 bytes for each pid" \
-	test "$(grep -c "^# vm pid=\($g0\|$g1\) bytes=1000 ended$" $D/capture)/$(grep -c '^# vm ' $D/capture)" = 2/2
+	test "$(grep -c "^# vm=[0-9-]* pid=\($g0\|$g1\) bytes=1000 ended$" $D/capture)/$(grep -c '^# vm=' $D/capture)" = 2/2
 took "capture"
 quiet_state
 

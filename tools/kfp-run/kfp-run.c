@@ -20,12 +20,14 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vm.h"
 
 #define KFP_RUN_MAX_COUNT	10000000UL
 #define KFP_RUN_DEFAULT_COUNT	1000UL
 #define KFP_RUN_MAX_TIMEOUT	86400UL
+#define KFP_RUN_MAX_VMS		8
 
 /* The kinds of exit a workload makes, in the guest's order. */
 enum kfp_kind {
@@ -74,6 +76,8 @@ struct kfp_opts {
 	bool counts_given;		/* any --out/--in/... */
 	const char *workload;
 	unsigned int nr_vcpus;
+	unsigned int nr_vms;
+	bool pause;
 	bool irqchip;
 	bool single_step;
 	bool ioeventfd;
@@ -178,6 +182,12 @@ static void print_usage(FILE *f)
 		"                      instruction (default: this host's, now %s)\n"
 		"  -n, --vcpus N       N vCPUs (1 to %d), one thread each, all running\n"
 		"                      the workload; results per vCPU and in total\n"
+		"  --vms N             N VMs (1 to %d), all created first, then run one\n"
+		"                      after another; results and a line per VM\n"
+		"  --pause             once the VMs exist, print a line per VM with its\n"
+		"                      name as KVM's debugfs has it, 'kfp-run: vm\n"
+		"                      PID-FD' (on stderr), and wait for a line on stdin\n"
+		"                      before running them\n"
 		"  --irqchip           create the in-kernel irqchip (KVM_CREATE_IRQCHIP):\n"
 		"                      KVM then completes HLT in the kernel, putting the\n"
 		"                      vCPU to sleep, and kfp-run wakes it with a signal\n"
@@ -204,7 +214,7 @@ static void print_usage(FILE *f)
 		"Exit status: 0 all exits as expected, 1 a failure (no usable KVM, an\n"
 		"unexpected exit, a mismatch), 2 bad arguments.\n",
 		"mixed", kfp_vmcall_insns[kfp_host_vmcall_insn()],
-		KFP_MAX_VCPUS, KFP_INSNS_PER_LOOP, KFP_PORT_WORK, KFP_PORT_DONE,
+		KFP_MAX_VCPUS, KFP_RUN_MAX_VMS, KFP_INSNS_PER_LOOP, KFP_PORT_WORK, KFP_PORT_DONE,
 		KFP_GUEST_LOAD, KFP_PORT_SERIAL);
 }
 
@@ -278,7 +288,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 	enum {
 		OPT_IRQCHIP = 256, OPT_PORT, OPT_GUEST, OPT_LOAD, OPT_TIMEOUT,
 		OPT_JSON, OPT_CPUID_LEAF, OPT_CPUID_SUBLEAF, OPT_VMCALL_INSN,
-		OPT_SINGLE_STEP, OPT_IOEVENTFD,
+		OPT_SINGLE_STEP, OPT_IOEVENTFD, OPT_VMS, OPT_PAUSE,
 		OPT_COUNT,	/* OPT_COUNT + kind */
 	};
 	static const struct option opts[] = {
@@ -298,6 +308,8 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		{ "cpuid-subleaf", required_argument, NULL, OPT_CPUID_SUBLEAF },
 		{ "vmcall-insn", required_argument, NULL, OPT_VMCALL_INSN },
 		{ "vcpus",     required_argument, NULL, 'n' },
+		{ "vms",       required_argument, NULL, OPT_VMS },
+		{ "pause",     no_argument,       NULL, OPT_PAUSE },
 		{ "irqchip",   no_argument,       NULL, OPT_IRQCHIP },
 		{ "port",      required_argument, NULL, OPT_PORT },
 		{ "ioeventfd", no_argument,       NULL, OPT_IOEVENTFD },
@@ -324,6 +336,15 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 						   KFP_MAX_VCPUS);
 			if (!o->nr_vcpus)
 				usage_error("--vcpus: at least 1");
+			break;
+		case OPT_VMS:
+			o->nr_vms = parse_number("--vms", optarg,
+						 KFP_RUN_MAX_VMS);
+			if (!o->nr_vms)
+				usage_error("--vms: at least 1");
+			break;
+		case OPT_PAUSE:
+			o->pause = true;
 			break;
 		case OPT_IRQCHIP:
 			o->irqchip = true;
@@ -896,12 +917,14 @@ static void json_results(const struct kfp_guest_params *r, const char *in)
 }
 
 static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
-		       const struct kfp_tally *per, const struct kfp_vm *vm)
+		       const struct kfp_tally *per, const struct kfp_vm *vm,
+		       const char *name)
 {
 	unsigned int i;
 
 	printf("{\n");
 	printf("  \"version\": 1,\n");
+	printf("  \"vm\": \"%s\",\n", name);
 	printf("  \"mode\": \"%s\",\n", kfp_mode_name(o->mode));
 	printf("  \"vcpus\": %u,\n", o->nr_vcpus);
 	printf("  \"irqchip\": %s,\n", o->irqchip ? "true" : "false");
@@ -971,22 +994,68 @@ static void print_ok_line(const struct kfp_opts *o)
 	printf("\n");
 }
 
+/*
+ * Run one VM and report what it saw: 0 if all was as expected, 1 if
+ * userspace saw other exits, -1 if the run failed.  With several VMs or
+ * --pause, a line per VM says which it was.
+ */
+static int run_one(const struct kfp_opts *o, struct kfp_vm *vm,
+		    const char *name)
+{
+	bool named = o->nr_vms > 1 || o->pause;
+	struct kfp_tally sum, *per;
+	unsigned int i;
+
+	if (named && !o->json && !o->quiet)
+		printf("== vm %s\n", name);
+	if (kfp_vm_run(vm)) {
+		if (named)
+			fprintf(stderr, "%s: vm %s: %s\n", prog, name, vm->err);
+		else
+			fprintf(stderr, "%s: %s\n", prog, vm->err);
+		return -1;
+	}
+	per = calloc(o->nr_vcpus, sizeof(*per));
+	if (!per) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return -1;
+	}
+	memset(&sum, 0, sizeof(sum));
+	sum.ok = true;
+	for (i = 0; i < o->nr_vcpus; i++) {
+		tally_vcpu(o, &vm->vcpus[i], &per[i]);
+		tally_add(&sum, &per[i]);
+	}
+	if (o->ioeventfd)
+		sum.ok &= vm->ioeventfd_signals == ioeventfd_expected(o);
+	if (o->json)
+		print_json(o, &sum, per, vm, name);
+	else if (!o->quiet)
+		print_tables(o, &sum, per, vm);
+	free(per);
+	if (named && !sum.ok)
+		fprintf(stderr, "%s: vm %s: FAIL\n", prog, name);
+	else if (named && !o->json && !o->quiet)
+		printf("%s: vm %s: ok\n", prog, name);
+	return sum.ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct kfp_opts o = {
 		.mode = KFP_MODE_REAL,
 		.nr_vcpus = 1,
+		.nr_vms = 1,
 		.port = KFP_PORT_WORK,
 		.load = KFP_GUEST_LOAD,
 		.vmcall_insn = kfp_host_vmcall_insn(),
 	};
 	struct kfp_guest_params p = { .magic = KFP_PARAMS_MAGIC };
-	struct kfp_tally sum, *per;
+	char err[256], names[KFP_RUN_MAX_VMS][32];
+	struct kfp_vm vms[KFP_RUN_MAX_VMS];
+	unsigned int i, n, failed = 0, broken = 0;
 	struct kfp_vm_config cfg;
-	struct kfp_vm vm;
-	char err[256];
-	unsigned int i;
-	int ret;
+	int c, ret = 1;
 
 	parse_args(argc, argv, &o);
 
@@ -1033,35 +1102,44 @@ int main(int argc, char **argv)
 		cfg.load = o.load;
 	}
 
-	if (kfp_vm_create(&vm, &cfg) || kfp_vm_run(&vm)) {
-		fprintf(stderr, "%s: %s\n", prog, vm.err);
-		kfp_vm_destroy(&vm);
-		return 1;
+	for (n = 0; n < o.nr_vms; n++) {
+		if (kfp_vm_create(&vms[n], &cfg)) {
+			fprintf(stderr, "%s: %s\n", prog, vms[n].err);
+			n++;	/* destroyed too */
+			goto out;
+		}
+		/* KVM's name for it: kvm_create_vm_debugfs()'s "PID-FD". */
+		snprintf(names[n], sizeof(names[n]), "%d-%d", (int)getpid(),
+			 vms[n].vm_fd);
 	}
-
-	per = calloc(o.nr_vcpus, sizeof(*per));
-	if (!per) {
-		fprintf(stderr, "%s: out of memory\n", prog);
-		return 1;
+	if (o.pause) {
+		for (i = 0; i < o.nr_vms; i++)
+			fprintf(stderr, "%s: vm %s\n", prog, names[i]);
+		fprintf(stderr, "%s: paused: a line on stdin runs the guests\n",
+			prog);
+		while ((c = getchar()) != EOF && c != '\n')
+			;
 	}
-	memset(&sum, 0, sizeof(sum));
-	sum.ok = true;
-	for (i = 0; i < o.nr_vcpus; i++) {
-		tally_vcpu(&o, &vm.vcpus[i], &per[i]);
-		tally_add(&sum, &per[i]);
+	if (o.json && o.nr_vms > 1)
+		printf("[\n");
+	for (i = 0; i < o.nr_vms; i++) {
+		c = run_one(&o, &vms[i], names[i]);
+		if (c < 0)
+			broken++;
+		else if (c)
+			failed++;
+		if (o.json && o.nr_vms > 1)
+			printf("%s\n", i + 1 < o.nr_vms ? "," : "]");
 	}
-	if (o.ioeventfd)
-		sum.ok &= vm.ioeventfd_signals == ioeventfd_expected(&o);
-	if (o.json)
-		print_json(&o, &sum, per, &vm);
-	else if (!o.quiet)
-		print_tables(&o, &sum, per, &vm);
-	kfp_vm_destroy(&vm);
-	free(per);
+	ret = broken ? 1 : 0;
+out:
+	while (n)
+		kfp_vm_destroy(&vms[--n]);
 	if (o.guest_file)
 		free((void *)cfg.image.code);
-
-	if (!sum.ok) {
+	if (ret)
+		return ret;
+	if (failed) {
 		fprintf(stderr, "%s: FAIL: userspace exits differ from the guest's work\n",
 			prog);
 		return 1;

@@ -1,0 +1,187 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Rules that name their VM (vm=PID or vm=PID-FD): with kvm_fastpath
+# loaded (after fastpath_test), several VMs at once, two processes and
+# one process with two VMs.  A rule for one VM leaves the others' exits
+# to KVM and userspace, exactly; a VM that ends takes its rules with it,
+# and a later VM gets none of them; bad selectors are refused and change
+# nothing; unloading with a rule on a live VM leaves that VM to KVM.  It
+# is loaded, with no rules and no handler on, when this ends.
+cd "$(dirname "$0")" || exit 1
+. ./ktap.sh
+. ./kfp_lib.sh
+run=./kfp-run
+[ -x "$run" ] || run=../tools/kfp-run/kfp-run
+ko=./kvm_fastpath.ko
+tmp=/tmp/kfp-vm.$$
+n=200		# OUTs per VM
+plan=19
+
+ktap_plan $plan
+[ -w $D/rules ] || skip_all $plan "kvm_fastpath not loaded (no $D/rules)"
+mkdir -p $tmp
+
+quiet_state() {
+	echo clear >$D/rules
+	for h in io cpuid hlt ept; do echo "disable $h" >$D/handlers; done
+	echo clear >$D/capture
+	echo reset >$D/exits
+}
+
+# paused TAG ARGS...: kfp-run --pause ARGS in the background, its stdin
+# the fifo $tmp/TAG.in held open here on fd 5 (TAG a) or 6 (TAG b); its
+# output in $tmp/TAG.out and .err; waits until its VMs exist.  Sets
+# TAG_pid and TAG_vms (their names, PID-FD).
+paused() {
+	tag=$1
+	shift
+	mkfifo $tmp/$tag.in
+	"$run" --pause "$@" <$tmp/$tag.in >$tmp/$tag.out 2>$tmp/$tag.err &
+	eval "${tag}_pid=$!"
+	if [ "$tag" = a ]; then exec 5>$tmp/$tag.in; else exec 6>$tmp/$tag.in; fi
+	i=0
+	while ! grep -q paused $tmp/$tag.err 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	eval "${tag}_vms=\"$(sed -n 's/^kfp-run: vm //p' $tmp/$tag.err | tr '\n' ' ')\""
+}
+
+# go TAG: let the paused kfp-run TAG run; its exit status.
+go() {
+	if [ "$1" = a ]; then echo >&5; exec 5>&-; else echo >&6; exec 6>&-; fi
+	eval "wait \$${1}_pid"
+	st=$?
+	rm -f $tmp/$1.in
+	return $st
+}
+
+# show TAG: its output, as diagnostics.
+show() {
+	sed 's/^/# /' $tmp/$1.out $tmp/$1.err
+}
+
+quiet_state
+echo "enable io" >$D/handlers
+
+# --- bad selectors
+paused a --out $n
+vm=${a_vms% }
+before=$(cat $D/rules)
+bad=0
+for sel in "" abc 12x 007 -1 "${a_pid}-" "-${a_pid}" "${a_pid}-x" "${a_pid}-1-2" \
+	   0x10 99999999 1 $$ "${a_pid}-999" "${a_pid}-0${vm#*-}" "all vm=all"; do
+	if echo "io ports=0x510 dir=out size=1 action=sink vm=$sel" >$D/rules 2>/dev/null; then
+		ktap_diag "accepted: vm=$sel"
+		bad=1
+	fi
+done
+for cmd in "cpuid leaf=0x40000100 eax=1 ebx=2 ecx=3 edx=4 vm=1" \
+	   "doorbell gpa=0xd0000 len=0x1000 vm=$$"; do
+	if echo "$cmd" >$D/rules 2>/dev/null; then
+		ktap_diag "accepted: $cmd"
+		bad=1
+	fi
+done
+[ "$(cat $D/rules)" = "$before" ] || bad=1
+[ $bad -eq 0 ] && ktap_ok "bad VM selectors are refused and change nothing" ||
+	ktap_fail "bad VM selectors are refused and change nothing"
+ktap_check "a pid with no VM is refused as such" sh -c \
+	"dmesg | grep -q 'vm=$$: no such VM (that process created none)'"
+ktap_check "a malformed selector is refused as such" sh -c \
+	"dmesg | grep -q 'vm=abc: want all, PID or PID-FD'"
+
+# --- a rule with no selector applies to all VMs, and says so
+r=$(add io ports=0x511 dir=out size=1 action=sink)
+ktap_check "a rule with no vm= is shown as vm=all" sh -c "grep -q '^$r io .* vm=all hits=0$' $D/rules"
+echo "del $r" >$D/rules
+
+# --- two processes: a rule for one by its pid; the other is untouched
+paused b --out $n
+r=$(add io ports=0x510 dir=out size=1 action=sink vm=$a_pid)
+ktap_diag "rules: $(grep "^$r " $D/rules)"
+ktap_check "vm=PID names the process's VM by its PID-FD" sh -c \
+	"grep -q '^$r io .* vm=$vm hits=0$' $D/rules"
+echo reset >$D/exits
+go a
+go b && ok_b=1 || ok_b=0
+show a
+show b
+expect "two processes: the rule takes exactly its VM's OUTs" $R_IO "$n $((n + 4))"
+[ $ok_b = 1 ] && grep -q "^kfp-run: vm ${b_vms% }: ok$" $tmp/b.out &&
+	ktap_ok "the other process's VM saw every exit in userspace" ||
+	ktap_fail "the other process's VM saw every exit in userspace"
+grep -q "^kfp-run: vm $vm: FAIL$" $tmp/a.err &&
+	ktap_ok "the rule's VM saw none of its OUTs in userspace" ||
+	ktap_fail "the rule's VM saw none of its OUTs in userspace"
+
+# --- the VM ended: its rule went with it, and a later VM gets nothing
+if grep -q "^$r " $D/rules; then
+	ktap_fail "an ended VM's rule is gone"
+else
+	ktap_ok "an ended VM's rule is gone"
+fi
+ktap_check "its removal is logged, with the hits of its VM's OUTs only" sh -c \
+	"dmesg | grep -q 'rule $r removed: its VM $vm ended (hits=$n)'"
+echo reset >$D/exits
+if "$run" --out $n >$tmp/c.out 2>&1; then
+	ktap_ok "a later VM runs with every exit in userspace"
+else
+	sed 's/^/# /' $tmp/c.out
+	ktap_fail "a later VM runs with every exit in userspace"
+fi
+expect "a later VM gets none of the ended VM's rules" $R_IO "0 $((n + 2))"
+
+# --- one process, two VMs: a capture rule for the first by its PID-FD
+paused a --out $n --vms 2
+set -- $a_vms
+vm1=$1 vm2=$2
+if echo "io ports=0x510 dir=out size=1 action=capture vm=$a_pid" >$D/rules 2>/dev/null; then
+	ktap_fail "vm=PID of a process with two VMs is refused"
+else
+	ktap_check "vm=PID of a process with two VMs is refused" sh -c \
+		"dmesg | grep -q -e 'vm=$a_pid: process $a_pid has 2 VMs ($vm1 $vm2): name one as PID-FD' \
+			-e 'vm=$a_pid: process $a_pid has 2 VMs ($vm2 $vm1): name one as PID-FD'"
+fi
+r=$(add io ports=0x510 dir=out size=1 action=capture vm=$vm1)
+echo reset >$D/exits
+go a
+show a
+expect "one process: the rule takes exactly its VM's OUTs" $R_IO "$n $((n + 4))"
+grep -q "^kfp-run: vm $vm2: ok$" $tmp/a.out &&
+	ktap_ok "the process's other VM saw every exit in userspace" ||
+	ktap_fail "the process's other VM saw every exit in userspace"
+grep '^# vm=' $D/capture | sed 's/^/# /'
+ktap_check "only the named VM's bytes are captured, all of them" sh -c \
+	"test \"\$(grep '^# vm=' $D/capture)\" = '# vm=$vm1 pid=$a_pid bytes=$n ended'"
+
+# --- unload with a rule holding a live VM; the VM then runs under KVM
+if [ -f $ko ]; then
+	paused a --out $n
+	r=$(add io ports=0x510 dir=out size=1 action=sink vm=${a_vms% })
+	if rmmod kvm_fastpath; then
+		ktap_ok "unload with a rule on a live VM"
+	else
+		ktap_fail "unload with a rule on a live VM"
+	fi
+	if go a; then
+		ktap_ok "that VM then sees every exit in userspace"
+	else
+		show a
+		ktap_fail "that VM then sees every exit in userspace"
+	fi
+	if insmod $ko; then
+		ktap_ok "the module loads again"
+	else
+		ktap_fail "the module loads again"
+	fi
+else
+	ktap_skip "unload with a rule on a live VM" "no $ko to reload"
+	ktap_skip "that VM then sees every exit in userspace" "no $ko to reload"
+	ktap_skip "the module loads again" "no $ko to reload"
+fi
+
+quiet_state
+rm -rf $tmp
+ktap_finish
