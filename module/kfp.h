@@ -85,6 +85,21 @@ struct kfp_cpu_stats {
 
 extern struct kfp_cpu_stats __percpu *kfp_stats;
 
+/*
+ * A watched VM ("watch vm=..." on debugfs exits) has counters of its own
+ * too; none is, the static key is off and counting costs nothing more.
+ */
+enum kfp_count { KFP_COUNT_FAST, KFP_COUNT_STOCK, KFP_COUNT_L2, KFP_COUNT_UNKNOWN };
+DECLARE_STATIC_KEY_FALSE(kfp_watch_on);
+void kfp_watch_count(struct kvm *kvm, u32 idx, enum kfp_count what);
+
+static __always_inline void kfp_count_vm(struct kvm_vcpu *vcpu, u32 idx,
+					 enum kfp_count what)
+{
+	if (static_branch_unlikely(&kfp_watch_on))
+		kfp_watch_count(vcpu->kvm, idx, what);
+}
+
 int kfp_stats_init(void);
 void kfp_stats_exit(void);
 
@@ -141,6 +156,7 @@ void kfp_vm_stop(void);
 void kfp_vm_exit(void);
 
 /* kfp_debugfs.c */
+struct dentry *kfp_debugfs_vm_file(const char *name, void *watch);
 int kfp_debugfs_init(void);
 void kfp_debugfs_exit(void);
 
@@ -167,6 +183,7 @@ kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
 	idx = exit_index(vcpu);
 	if (unlikely(idx >= KFP_NR_EXITS)) {
 		this_cpu_inc(kfp_stats->unknown);
+		kfp_count_vm(vcpu, 0, KFP_COUNT_UNKNOWN);
 		return ret;
 	}
 
@@ -174,6 +191,7 @@ kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
 	if (unlikely(vcpu->arch.hflags & HF_GUEST_MASK)) {
 		this_cpu_inc(kfp_stats->l2_exits[idx]);
 		this_cpu_inc(kfp_stats->stock[idx]);
+		kfp_count_vm(vcpu, idx, KFP_COUNT_L2);
 		return ret;
 	}
 
@@ -189,6 +207,7 @@ kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
 			return v;
 	}
 	this_cpu_inc(kfp_stats->stock[idx]);
+	kfp_count_vm(vcpu, idx, KFP_COUNT_STOCK);
 	return ret;
 }
 

@@ -96,6 +96,17 @@ static inline bool kfp_pmu_fastpath_allowed(struct kvm_vcpu *vcpu)
 #endif
 
 /*
+ * The workqueue for work that may run on any CPU (the reaper of ended
+ * VMs, kfp_vm.c): system_dfl_wq where the kernel has it, as 7.x asks of
+ * work that used to go to system_wq.
+ */
+#ifdef KFP_HAVE_SYSTEM_DFL_WQ
+#define kfp_wq	system_dfl_wq
+#else
+#define kfp_wq	system_wq
+#endif
+
+/*
  * KVM functions the module calls (through static calls, kfp_sym.c).  From
  * 7.2 they are declared only in KVM's private headers; the prototypes below
  * are those of arch/x86/kvm/x86.h, identical from 6.1 to 7.3.  Where a

@@ -5,7 +5,9 @@
  *   info   vendor and hook in use
  *   exits     per exit reason: index, name, exits, of those completed in
  *             the fast path, passed to stock KVM, taken while L2 ran.
- *             Write "reset" to start counting from zero.
+ *             Write "reset" to start counting from zero, "watch vm=VM"
+ *             to count one VM's exits too, "unwatch vm=VM" to stop.
+ *   vms/NAME  a watched VM's exits, as in exits, since it was watched
  *   handlers  the exit table; write "enable|disable|detach NAME"
  *   rules     handler rules with hits; write a rule, "del ID" or "clear"
  *   capture   bytes captured per VM; write "clear"
@@ -26,7 +28,7 @@
 #include "kfp_rules.h"
 #include "kfp_stats.h"
 
-static struct dentry *kfp_dir;
+static struct dentry *kfp_dir, *kfp_vms_dir;
 
 static int kfp_info_show(struct seq_file *m, void *unused)
 {
@@ -41,16 +43,11 @@ static int kfp_info_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(kfp_info);
 
-static int kfp_exits_show(struct seq_file *m, void *unused)
+/* The exits file's table, from @sum; also each watched VM's. */
+static void kfp_exits_print(struct seq_file *m, const struct kfp_cpu_stats *sum)
 {
 	const struct kfp_vendor *v = kfp_hook_vendor();
-	struct kfp_cpu_stats *sum;
 	unsigned int i;
-
-	sum = kmalloc(sizeof(*sum), GFP_KERNEL);
-	if (!sum)
-		return -ENOMEM;
-	kfp_stats_read(sum);
 
 	seq_puts(m, "# index name exits fast stock l2\n");
 	for (i = 0; i < KFP_NR_EXITS; i++) {
@@ -65,8 +62,40 @@ static int kfp_exits_show(struct seq_file *m, void *unused)
 			   sum->stock[i], sum->l2_exits[i]);
 	}
 	seq_printf(m, "# unindexed %llu\n", sum->unknown);
+}
+
+static int kfp_exits_show(struct seq_file *m, void *unused)
+{
+	struct kfp_cpu_stats *sum;
+
+	sum = kmalloc(sizeof(*sum), GFP_KERNEL);
+	if (!sum)
+		return -ENOMEM;
+	kfp_stats_read(sum);
+	kfp_exits_print(m, sum);
 	kfree(sum);
 	return 0;
+}
+
+static int kfp_vm_exits_show(struct seq_file *m, void *watch)
+{
+	struct kfp_cpu_stats *sum;
+
+	sum = kmalloc(sizeof(*sum), GFP_KERNEL);
+	if (!sum)
+		return -ENOMEM;
+	kfp_watch_read(m->private, sum);
+	kfp_exits_print(m, sum);
+	kfree(sum);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kfp_vm_exits);
+
+/* vms/@name, for the watched VM @watch (kfp_stats.c removes it). */
+struct dentry *kfp_debugfs_vm_file(const char *name, void *watch)
+{
+	return debugfs_create_file(name, 0444, kfp_vms_dir, watch,
+				   &kfp_vm_exits_fops);
 }
 
 static int kfp_exits_open(struct inode *inode, struct file *file)
@@ -101,12 +130,10 @@ static ssize_t kfp_exits_write(struct file *file, const char __user *ubuf,
 
 	if (IS_ERR(cmd))
 		return PTR_ERR(cmd);
-	if (strcmp(cmd, "reset")) {
-		pr_warn_ratelimited("exits: only \"reset\" can be written\n");
-		ret = -EINVAL;
-	} else {
+	if (strcmp(cmd, "reset"))
+		ret = kfp_watch_control(cmd);
+	else
 		kfp_stats_reset();
-	}
 	kfree(cmd);
 	return ret ?: len;
 }
@@ -180,6 +207,7 @@ int kfp_debugfs_init(void)
 	debugfs_create_file("handlers", 0644, kfp_dir, NULL, &kfp_handlers_file_fops);
 	debugfs_create_file("rules", 0644, kfp_dir, NULL, &kfp_rules_file_fops);
 	debugfs_create_file("capture", 0644, kfp_dir, NULL, &kfp_capture_file_fops);
+	kfp_vms_dir = debugfs_create_dir("vms", kfp_dir);
 	return 0;
 }
 

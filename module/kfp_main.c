@@ -65,15 +65,17 @@ err_stats:
 
 static void __exit kfp_exit(void)
 {
+	/* The reaper first: it removes watched VMs' debugfs files. */
+	kfp_vm_stop();
 	kfp_debugfs_exit();
 	kfp_table_exit();
 	/* After this, no CPU is in the wrapper: rules and buffers can go. */
 	kfp_hook_remove();
 	kfp_stats_report();
-	/* The reaper first: the rules and buffers then let go of their VMs. */
-	kfp_vm_stop();
+	/* They let go of their VMs; then the VMs' references go. */
 	kfp_rules_exit();
 	kfp_capture_exit();
+	kfp_watch_exit();
 	kfp_vm_exit();
 	kfp_stats_exit();
 }

@@ -64,6 +64,7 @@ fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
 		return EXIT_FASTPATH_NONE;
 
 	this_cpu_inc(kfp_stats->fast[idx]);
+	kfp_count_vm(vcpu, idx, KFP_COUNT_FAST);
 	trace_kvm_fastpath(vcpu->vcpu_id, exit->reason, v,
 			   exit->kind == KFP_EXIT_IO ? exit->io.port :
 			   exit->kind == KFP_EXIT_NPF ? exit->npf.gpa :

@@ -15,8 +15,8 @@
  * (users_count 1: the VM fd and every vCPU fd hold one,
  * kvm_vm_ioctl_create_vcpu()), after which no vCPU of it can run again.
  * KVM tells modules nothing when a VM goes, so a reaper looks every
- * second while any VM is held; it has the rules and the capture buffers
- * drop what they hold for an ended VM, then drops the reference
+ * second while any VM is held; it has the rules, the capture buffers and
+ * the watched VMs' counters drop what they hold for an ended VM, then drops the reference
  * (kvm_put_kvm() may destroy the VM, so never with IRQs off).  A later VM
  * at the same address or from the same pid starts with nothing.
  */
@@ -31,6 +31,7 @@
 #include "kfp.h"
 #include "kfp_capture.h"
 #include "kfp_rules.h"
+#include "kfp_stats.h"
 
 #define KFP_MAX_VMS	64	/* VMs with state at once */
 
@@ -58,9 +59,9 @@ static void kfp_vm_reap_soon(unsigned long delay)
 	if (READ_ONCE(kfp_vms_stopping))
 		return;
 	if (delay)
-		queue_delayed_work(system_wq, &kfp_vm_reaper, delay);
+		queue_delayed_work(kfp_wq, &kfp_vm_reaper, delay);
 	else
-		mod_delayed_work(system_wq, &kfp_vm_reaper, 0);
+		mod_delayed_work(kfp_wq, &kfp_vm_reaper, 0);
 }
 
 /* kfp_vms_lock held. */
@@ -138,6 +139,7 @@ static void kfp_vm_reap(struct work_struct *work)
 	while (n) {
 		kfp_rules_vm_ended(vms[--n]);
 		kfp_capture_vm_ended(vms[n]);
+		kfp_stats_vm_ended(vms[n]);
 	}
 
 	raw_spin_lock_irq(&kfp_vms_lock);
@@ -282,7 +284,7 @@ bool kfp_vm_is_held(struct kvm *kvm)
 	return held;
 }
 
-/* First of unload, once no vCPU runs our code: no more reaping. */
+/* First of unload: no more reaping, so debugfs files can go safely. */
 void kfp_vm_stop(void)
 {
 	WRITE_ONCE(kfp_vms_stopping, true);

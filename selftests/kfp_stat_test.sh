@@ -96,7 +96,7 @@ if [ "$(id -u)" -eq 0 ] && $nobody true 2>/dev/null; then
 	can_nobody=1
 fi
 
-ktap_plan 37
+ktap_plan 42
 
 # --- host part: fake files ------------------------------------------
 expect 0 '^usage: kfp-stat' "--help prints usage" --help
@@ -233,6 +233,24 @@ expect 0 '^4 +7  doorbell gpa=0xd0000 len=0x1000 vm=4242-11$' "rule hits are sho
 expect 0 '"id": 1, "rule": "io ports=0x510-0x510 dir=out size=1 action=sink vm=all", "hits": 1500' \
 	"rule hits are in the JSON" -d "$fake" --json
 rm -f "$fake/rules"
+
+# A watched VM: DIR/vms/PID-FD, by its name or its process's pid.
+mkdir -p "$fake/vms"
+cp "$fake/exits" "$fake/vms/4242-11"
+expect 0 '^VM 4242-11$' "--vm PID finds the process's one watched VM" -d "$fake" --vm 4242
+expect 0 '"vm": "4242-11"' "--vm names the VM in the JSON" -d "$fake" --vm 4242-11 --json
+cp "$fake/exits" "$fake/vms/4242-12"
+expect 1 'process 4242 has 2 watched VMs: name one as PID-FD' \
+	"--vm PID with two watched VMs is refused" -d "$fake" --vm 4242
+expect 1 "VM 4243 is not watched \(echo 'watch vm=4243'" "--vm of a VM not watched is refused" \
+	-d "$fake" --vm 4243
+bad=0
+for v in 12a -1 1- 1-2-3 "" 0x10; do
+	"$stat" -d "$fake" --vm "$v" >"$out" 2>&1
+	[ $? -eq 2 ] && grep -q "is not PID or PID-FD" "$out" || bad=1
+done
+[ $bad = 0 ] && ktap_ok "a malformed --vm is a usage error" || ktap_fail "a malformed --vm is a usage error"
+rm -rf "$fake/vms"
 expect 0 '"rules": null' "no rules file: JSON rules is null" -d "$fake" --json
 
 # --- module part: kvm_fastpath loaded --------------------------------

@@ -13,10 +13,12 @@ cd "$(dirname "$0")" || exit 1
 . ./kfp_lib.sh
 run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
+stat=./kfp-stat
+[ -x "$stat" ] || stat=../tools/kfp-stat/kfp-stat
 ko=./kvm_fastpath.ko
 tmp=/tmp/kfp-vm.$$
 n=200		# OUTs per VM
-plan=19
+plan=25
 
 ktap_plan $plan
 [ -w $D/rules ] || skip_all $plan "kvm_fastpath not loaded (no $D/rules)"
@@ -37,7 +39,8 @@ paused() {
 	tag=$1
 	shift
 	mkfifo $tmp/$tag.in
-	"$run" --pause "$@" <$tmp/$tag.in >$tmp/$tag.out 2>$tmp/$tag.err &
+	# Not holding the other's fifo open: its end of input is its close.
+	"$run" --pause "$@" <$tmp/$tag.in >$tmp/$tag.out 2>$tmp/$tag.err 5>&- 6>&- &
 	eval "${tag}_pid=$!"
 	if [ "$tag" = a ]; then exec 5>$tmp/$tag.in; else exec 6>$tmp/$tag.in; fi
 	i=0
@@ -48,7 +51,27 @@ paused() {
 	eval "${tag}_vms=\"$(sed -n 's/^kfp-run: vm //p' $tmp/$tag.err | tr '\n' ' ')\""
 }
 
-# go TAG: let the paused kfp-run TAG run; its exit status.
+# ran TAG: let the paused kfp-run TAG run its guests, and wait until it
+# did; its VMs stay until "go TAG".
+ran() {
+	if [ "$1" = a ]; then echo >&5; else echo >&6; fi
+	i=0
+	while ! grep -q 'kfp-run: ran' $tmp/$1.err 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+}
+
+# vcol FILE REASON COLUMN: a counter from an exits-format FILE.
+vcol() {
+	awk -v r="$2" -v c="$3" '
+		/^# index/ { for (i = 2; i <= NF; i++) idx[$i] = i - 1; next }
+		$2 == r { print $idx[c]; found = 1 }
+		END { if (!found) print "missing" }' "$1"
+}
+
+# go TAG: let the paused kfp-run TAG run (or close its VMs, after "ran
+# TAG"); its exit status.
 go() {
 	if [ "$1" = a ]; then echo >&5; exec 5>&-; else echo >&6; exec 6>&-; fi
 	eval "wait \$${1}_pid"
@@ -155,6 +178,49 @@ grep -q "^kfp-run: vm $vm2: ok$" $tmp/a.out &&
 grep '^# vm=' $D/capture | sed 's/^/# /'
 ktap_check "only the named VM's bytes are captured, all of them" sh -c \
 	"test \"\$(grep '^# vm=' $D/capture)\" = '# vm=$vm1 pid=$a_pid bytes=$n ended'"
+
+# --- a watched VM's own counters: one of two VMs of a process
+paused a --out $n --vms 2
+set -- $a_vms
+vm1=$1 vm2=$2
+bad=0
+for cmd in "watch vm=all" "watch vm=$$" "watch vm=$a_pid" "unwatch vm=$vm1" \
+	   "watch $vm1" "watch vm=$vm1 x" "frobnicate"; do
+	if echo "$cmd" >$D/exits 2>/dev/null; then
+		ktap_diag "accepted: $cmd"
+		bad=1
+	fi
+done
+[ -z "$(ls $D/vms)" ] || bad=1
+[ $bad = 0 ] && ktap_ok "bad watch commands are refused and change nothing" ||
+	ktap_fail "bad watch commands are refused and change nothing"
+echo "watch vm=$vm2" >$D/exits && echo "unwatch vm=$vm2" >$D/exits &&
+	[ ! -e $D/vms/$vm2 ] && dmesg | grep -q "exits: VM $vm2 unwatched: 0 exits" &&
+	ktap_ok "unwatch removes the VM's counters, its totals logged" ||
+	ktap_fail "unwatch removes the VM's counters, its totals logged"
+echo "watch vm=$vm1" >$D/exits
+if echo "watch vm=$vm1" >$D/exits 2>/dev/null; then
+	ktap_fail "a VM is watched once"
+else
+	ktap_ok "a VM is watched once"
+fi
+r=$(add io ports=0x510 dir=out size=1 action=sink vm=$vm2)
+echo reset >$D/exits
+ran a
+ktap_diag "vms/$vm1: io $(vcol $D/vms/$vm1 $R_IO fast) fast, $(vcol $D/vms/$vm1 $R_IO stock) stock"
+[ "$(vcol $D/vms/$vm1 $R_IO fast) $(vcol $D/vms/$vm1 $R_IO stock)" = "0 $((n + 2))" ] &&
+	expect "the watched VM counts its own exits; the totals have both VMs'" $R_IO "$n $((n + 4))" ||
+	ktap_fail "the watched VM counts its own exits; the totals have both VMs'"
+"$stat" --vm $a_pid --json >$tmp/stat.json 2>&1
+grep -q "\"vm\": \"$vm1\"" $tmp/stat.json && grep -q "\"name\": \"$R_IO\", .*\"stock\": $((n + 2))" $tmp/stat.json &&
+	ktap_ok "kfp-stat --vm PID shows the process's watched VM" ||
+	{ sed 's/^/# /' $tmp/stat.json; ktap_fail "kfp-stat --vm PID shows the process's watched VM"; }
+go a
+cat $D/capture >/dev/null	# reading it reaps ended VMs first
+[ ! -e $D/vms/$vm1 ] &&
+	dmesg | grep -q "exits: VM $vm1 ended: [0-9]* exits, 0 completed by handlers" &&
+	ktap_ok "an ended VM's counters go, their totals logged" ||
+	ktap_fail "an ended VM's counters go, their totals logged"
 
 # --- unload with a rule holding a live VM; the VM then runs under KVM
 if [ -f $ko ]; then

@@ -187,7 +187,8 @@ static void print_usage(FILE *f)
 		"  --pause             once the VMs exist, print a line per VM with its\n"
 		"                      name as KVM's debugfs has it, 'kfp-run: vm\n"
 		"                      PID-FD' (on stderr), and wait for a line on stdin\n"
-		"                      before running them\n"
+		"                      before running them; once they ran, wait for\n"
+		"                      another (or end of input) before closing them\n"
 		"  --irqchip           create the in-kernel irqchip (KVM_CREATE_IRQCHIP):\n"
 		"                      KVM then completes HLT in the kernel, putting the\n"
 		"                      vCPU to sleep, and kfp-run wakes it with a signal\n"
@@ -1130,6 +1131,12 @@ int main(int argc, char **argv)
 			failed++;
 		if (o.json && o.nr_vms > 1)
 			printf("%s\n", i + 1 < o.nr_vms ? "," : "]");
+	}
+	if (o.pause) {
+		fflush(stdout);
+		fprintf(stderr, "%s: ran: a line on stdin closes the VMs\n", prog);
+		while ((c = getchar()) != EOF && c != '\n')
+			;
 	}
 	ret = broken ? 1 : 0;
 out:

@@ -7,8 +7,10 @@
  * reason in that column order, "# unindexed N" last.  Columns are found by
  * their header name, so the module can add columns without breaking this
  * tool; numeric columns it does not know are summed and shown in JSON.
+ * A watched VM's file, vms/PID-FD, has the same format (--vm).
  * Documentation/usage.rst describes the options and the output.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -73,6 +75,8 @@ struct kfp_opts {
 	bool all;
 	bool json;
 	bool reset;
+	const char *vm;			/* --vm as given */
+	char vm_name[256];		/* the watched VM's file, PID-FD */
 	double interval;		/* --watch; 0: once */
 	unsigned long count;		/* --count; 0: until interrupted */
 };
@@ -83,7 +87,7 @@ static int kfp_interrupted;	/* __atomic: set by the signal handler */
 static void print_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-a] [-j] [-r] [-w SECONDS [-c N]] [-d DIR]\n"
+		"usage: %s [-a] [-j] [-r] [-w SECONDS [-c N]] [-d DIR] [--vm VM]\n"
 		"\n"
 		"Show kvm_fastpath's VM-exit counters per exit reason, like perf kvm\n"
 		"stat: exits, those completed in the fast path, those passed to stock\n"
@@ -102,6 +106,10 @@ static void print_usage(FILE *f)
 		"                       or with --watch start watching\n"
 		"  -d, --dir DIR        read DIR/exits and DIR/rules instead of the\n"
 		"                       module's %s\n"
+		"  --vm VM              one watched VM's exits (DIR/vms/PID-FD), since\n"
+		"                       'watch vm=VM' was written to DIR/exits; VM is\n"
+		"                       PID-FD, as in /sys/kernel/debug/kvm, or the PID\n"
+		"                       of a process with one watched VM\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Reading needs root (debugfs).  Exit status: 0 ok, 1 the counters\n"
@@ -138,6 +146,24 @@ static noreturn void die(const char *fmt, ...)
 	exit(1);
 }
 
+/* PID or PID-FD, decimal, as KVM writes them. */
+static bool vm_name_ok(const char *s)
+{
+	bool dash = false, digit = false;
+
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9') {
+			digit = true;
+		} else if (*s == '-' && digit && !dash) {
+			dash = true;
+			digit = false;
+		} else {
+			return false;
+		}
+	}
+	return digit;
+}
+
 static void parse_args(int argc, char **argv, struct kfp_opts *o)
 {
 	static const struct option opts[] = {
@@ -147,6 +173,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		{ "json",  no_argument,       NULL, 'j' },
 		{ "reset", no_argument,       NULL, 'r' },
 		{ "dir",   required_argument, NULL, 'd' },
+		{ "vm",    required_argument, NULL, 'V' },
 		{ "help",  no_argument,       NULL, 'h' },
 		{ NULL,    0,                 NULL, 0 },
 	};
@@ -186,6 +213,11 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 			o->dir = optarg;
 			o->dir_given = true;
 			break;
+		case 'V':
+			if (!vm_name_ok(optarg))
+				usage_error("--vm: '%s' is not PID or PID-FD", optarg);
+			o->vm = optarg;
+			break;
 		case 'h':
 			print_usage(stdout);
 			exit(0);
@@ -198,7 +230,10 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (count_given && !o->interval)
 		usage_error("--count needs --watch");
+	if (o->vm && o->reset)
+		usage_error("--reset zeroes the totals; a VM counts from its watch");
 }
+
 
 /*
  * Why @path cannot be opened, in words: for the module's own directory,
@@ -226,6 +261,41 @@ static noreturn void die_open(const struct kfp_opts *o, const char *path,
 	if (stat(o->dir, &st))
 		die("kvm_fastpath is not loaded (no %s)", o->dir);
 	die("%s: %s", path, strerror(err));
+}
+
+/*
+ * The watched VM --vm names: its file under DIR/vms, in o->vm_name.  A
+ * PID must have exactly one.
+ */
+static void find_vm(struct kfp_opts *o)
+{
+	char dir[4096], *want = NULL;
+	unsigned int n = 0;
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/vms", o->dir);
+	d = opendir(dir);
+	if (!d)
+		die_open(o, dir, errno);
+	len = strlen(o->vm);
+	while ((de = readdir(d))) {
+		if (strchr(o->vm, '-') ? strcmp(de->d_name, o->vm) :
+		    strncmp(de->d_name, o->vm, len) || de->d_name[len] != '-')
+			continue;
+		if (n++)
+			want = "";
+		else
+			snprintf(o->vm_name, sizeof(o->vm_name), "%s", de->d_name);
+	}
+	closedir(d);
+	if (!n)
+		die("VM %s is not watched (echo 'watch vm=%s' > %s/exits)", o->vm,
+		    o->vm, o->dir);
+	if (want)
+		die("process %s has %u watched VMs: name one as PID-FD (%s)",
+		    o->vm, n, dir);
 }
 
 /* The whole file, NUL-terminated; dies on errors. */
@@ -606,6 +676,11 @@ static void print_json(const struct kfp_opts *o, const struct kfp_table *t,
 	printf("{\n  \"version\": 1,\n  \"source\": ");
 	json_string(path);
 	printf(",\n");
+	if (o->vm) {
+		printf("  \"vm\": ");
+		json_string(o->vm_name);
+		printf(",\n");
+	}
 	if (o->interval)
 		printf("  \"interval\": %lu,\n  \"interval_s\": %.3f,\n",
 		       interval_no, elapsed);
@@ -701,6 +776,8 @@ static void kfp_stat_once(const struct kfp_opts *o, const char *path)
 	if (o->json) {
 		print_json(o, &t, path, 0, 0);
 	} else {
+		if (o->vm)
+			printf("VM %s\n", o->vm_name);
 		print_table(o, &t);
 		print_rules();
 	}
@@ -783,7 +860,10 @@ int main(int argc, char **argv)
 	char path[4096];
 
 	parse_args(argc, argv, &o);
-	if (snprintf(path, sizeof(path), "%s/exits", o.dir) >= (int)sizeof(path))
+	if (o.vm)
+		find_vm(&o);
+	if (snprintf(path, sizeof(path), o.vm ? "%s/vms/%s" : "%s/exits", o.dir,
+		     o.vm_name) >= (int)sizeof(path))
 		usage_error("--dir: path too long");
 
 	if (o.reset) {
