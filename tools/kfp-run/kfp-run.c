@@ -1001,7 +1001,7 @@ static void print_ok_line(const struct kfp_opts *o)
  * --pause, a line per VM says which it was.
  */
 static int run_one(const struct kfp_opts *o, struct kfp_vm *vm,
-		    const char *name)
+		   const char *name)
 {
 	bool named = o->nr_vms > 1 || o->pause;
 	struct kfp_tally sum, *per;
