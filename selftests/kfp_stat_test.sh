@@ -96,7 +96,7 @@ if [ "$(id -u)" -eq 0 ] && $nobody true 2>/dev/null; then
 	can_nobody=1
 fi
 
-ktap_plan 42
+ktap_plan 43
 
 # --- host part: fake files ------------------------------------------
 expect 0 '^usage: kfp-stat' "--help prints usage" --help
@@ -237,7 +237,15 @@ rm -f "$fake/rules"
 # A watched VM: DIR/vms/PID-FD, by its name or its process's pid.
 mkdir -p "$fake/vms"
 cp "$fake/exits" "$fake/vms/4242-11"
+cat >"$fake/rules" <<'EOF'
+# id type match... vm=VM hits=N
+1 io ports=0x510-0x510 dir=out size=1 action=sink vm=all hits=1500
+4 doorbell gpa=0xd0000 len=0x1000 vm=4242-11 hits=7
+5 doorbell gpa=0xe0000 len=0x1000 vm=4242-12 hits=9
+EOF
 expect 0 '^VM 4242-11$' "--vm PID finds the process's one watched VM" -d "$fake" --vm 4242
+check "--vm shows the rules for that VM only: its own and vm=all" \
+	sh -c "grep -q '^4 .*vm=4242-11$' $out && grep -q '^1 .*vm=all$' $out && ! grep -q '4242-12' $out"
 expect 0 '"vm": "4242-11"' "--vm names the VM in the JSON" -d "$fake" --vm 4242-11 --json
 cp "$fake/exits" "$fake/vms/4242-12"
 expect 1 'process 4242 has 2 watched VMs: name one as PID-FD' \
@@ -250,7 +258,7 @@ for v in 12a -1 1- 1-2-3 "" 0x10; do
 	[ $? -eq 2 ] && grep -q "is not PID or PID-FD" "$out" || bad=1
 done
 [ $bad = 0 ] && ktap_ok "a malformed --vm is a usage error" || ktap_fail "a malformed --vm is a usage error"
-rm -rf "$fake/vms"
+rm -rf "$fake/vms" "$fake/rules"
 expect 0 '"rules": null' "no rules file: JSON rules is null" -d "$fake" --json
 
 # --- module part: kvm_fastpath loaded --------------------------------

@@ -68,7 +68,7 @@ bench_vmx() {
 		die "the emulated run for $rel failed; see $log"
 	fi
 	sed -i 's/\r$//' "$log"	# the serial console's line ends
-	for cfg in stock stock-again stock-kdev off on null null-done; do
+	for cfg in stock stock-again stock-kdev off watched on null null-done; do
 		grep -q "^BENCH-OK $cfg\$" "$log" ||
 			die "$rel: configuration $cfg was not verified; see $log"
 	done

@@ -53,17 +53,19 @@ END {
 
 		printf "### %s\n\n", rel
 		printf "Emulated instructions per exit (VMX in Bochs, long-mode guest, %d exits per figure).\n\n", exits
-		printf "| exit | stock KVM | stock again | diff | module, handlers off | off / stock | handlers on | on / stock | null handler | on / null | stock in-kernel PIC |\n"
-		printf "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+		printf "| exit | stock KVM | stock again | diff | module, handlers off | off / stock | off, VM watched | watched / stock | handlers on | on / stock | null handler | on / null | stock in-kernel PIC |\n"
+		printf "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
 		for (k = 1; k <= nk; k++) {
 			x = kind[k]
 			s = per[rel, "stock", x]
 			a = per[rel, "stock-again", x]
 			off = per[rel, "off", x]
+			w = per[rel, "watched", x]
 			on = per[rel, "on", x]
 			kd = per[rel, "stock-kdev", x]
-			printf "| %s | %.1f | %.1f | %+.2f%% | %.1f | %.3f | %.1f | %.3f | %s | %s | %s |\n",
+			printf "| %s | %.1f | %.1f | %+.2f%% | %.1f | %.3f | %s | %s | %.1f | %.3f | %s | %s | %s |\n",
 				label[x], s, a, (a - s) / s * 100, off, off / s,
+				fmt(w, "%.1f"), fmt(ratio(w, s), "%.3f"),
 				on, on / s,
 				fmt(null, "%.1f"), handled[x] ? fmt(ratio(on, null), "%.3f") : "-",
 				fmt(kd, "%.1f")
@@ -105,6 +107,16 @@ END {
 		worst = 0
 		for (k = 1; k <= nk; k++) {
 			x = kind[k]
+			v = ratio(per[rel, "watched", x], per[rel, "stock", x])
+			if (v > worst) {
+				worst = v
+				wk = x
+			}
+		}
+		printf "| exits not handled, VM watched (own counters) <= 1.02x stock (worst) | %.5fx, %s | %s |\n", worst, wk, verdict(worst <= 1.02)
+		worst = 0
+		for (k = 1; k <= nk; k++) {
+			x = kind[k]
 			if (!handled[x])
 				continue
 			v = ratio(per[rel, "on", x], null)
@@ -113,7 +125,7 @@ END {
 				wk = x
 			}
 		}
-		printf "| every handler <= 1.15x the null handler (worst) | %.3fx, %s | %s |\n\n", worst, wk, verdict(worst <= 1.15)
+		printf "| every handler <= 1.05x the null handler (worst) | %.3fx, %s | %s |\n\n", worst, wk, verdict(worst <= 1.05)
 	}
 	if (check)
 		exit unstable

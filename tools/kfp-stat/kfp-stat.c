@@ -107,9 +107,10 @@ static void print_usage(FILE *f)
 		"  -d, --dir DIR        read DIR/exits and DIR/rules instead of the\n"
 		"                       module's %s\n"
 		"  --vm VM              one watched VM's exits (DIR/vms/PID-FD), since\n"
-		"                       'watch vm=VM' was written to DIR/exits; VM is\n"
-		"                       PID-FD, as in /sys/kernel/debug/kvm, or the PID\n"
-		"                       of a process with one watched VM\n"
+		"                       'watch vm=VM' was written to DIR/exits, and the\n"
+		"                       rules for it (its own and vm=all); VM is PID-FD,\n"
+		"                       as in /sys/kernel/debug/kvm, or the PID of a\n"
+		"                       process with one watched VM\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Reading needs root (debugfs).  Exit status: 0 ok, 1 the counters\n"
@@ -234,7 +235,6 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		usage_error("--reset zeroes the totals; a VM counts from its watch");
 }
 
-
 /*
  * Why @path cannot be opened, in words: for the module's own directory,
  * whether debugfs is mounted and the module loaded.
@@ -354,6 +354,14 @@ struct kfp_rules {
 
 static struct kfp_rules kfp_rules;
 
+/* With --vm, the rules that apply to that VM: its own and vm=all. */
+static bool rule_for_vm(const char *rule, const char *vm)
+{
+	const char *at = strstr(rule, " vm=");
+
+	return !at || !strcmp(at + 4, "all") || !strcmp(at + 4, vm);
+}
+
 static void read_rules(const struct kfp_opts *o)
 {
 	char path[4096], *line, *next, *hits;
@@ -375,6 +383,8 @@ static void read_rules(const struct kfp_opts *o)
 		if (!hits || kfp_rules.n == KFP_STAT_MAX_RULES)
 			die("%s: malformed or too long", path);
 		*hits = '\0';
+		if (o->vm && !rule_for_vm(line, o->vm_name))
+			continue;
 		kfp_rules.r[kfp_rules.n].hits = strtoull(hits + 6, NULL, 10);
 		kfp_rules.r[kfp_rules.n].id = strtoul(line, &line, 10);
 		kfp_rules.r[kfp_rules.n].rule = line + strspn(line, " ");
