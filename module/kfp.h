@@ -112,6 +112,7 @@ void kfp_table_exit(void);
 fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
 			      const struct kfp_exit *exit);
 int kfp_table_control(char *cmd);
+void kfp_table_vm_ended(struct kvm *kvm);
 enum kfp_verdict kfp_skip_by_kvm(struct kvm_vcpu *vcpu);
 void kfp_table_show(struct seq_file *m);
 

@@ -5,6 +5,10 @@
  * change is made under kfp_table_lock and published with
  * rcu_assign_pointer(), and a handler that is removed is waited out with
  * synchronize_rcu() before its module may go.
+ *
+ * A handler is enabled for every VM, or for the VMs of its scope (at most
+ * KFP_SCOPE_VMS, each held through module/kfp_vm.c): kfp_scopes[] is read
+ * by dispatch, under RCU like the table, and NULL means every VM.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,10 +22,21 @@
 #define CREATE_TRACE_POINTS
 #include "kfp_trace.h"
 
+#define KFP_SCOPE_VMS	8
+
+/* The VMs a handler is enabled for; immutable once published. */
+struct kfp_scope {
+	unsigned int n;
+	struct kvm *kvm[KFP_SCOPE_VMS];
+	char name[KFP_SCOPE_VMS][KFP_VM_NAME_LEN];
+	struct rcu_head rcu;
+};
+
 struct kfp_slot {
 	struct kfp_handler *handler;
 	bool enabled;
 	bool builtin;
+	struct kfp_scope *scope;	/* NULL: every VM */
 };
 
 /* What dispatch sees: the handler of each reason, if enabled. */
@@ -29,9 +44,70 @@ struct kfp_handler __rcu *kfp_table[KFP_NR_EXITS];
 /* Off while no handler is enabled: then the wrapper skips dispatch. */
 DEFINE_STATIC_KEY_FALSE(kfp_dispatch_on);
 
+static struct kfp_scope __rcu *kfp_scopes[KFP_NR_EXITS];
 static struct kfp_slot kfp_slots[KFP_NR_EXITS];
 static DEFINE_MUTEX(kfp_table_lock);
 static const struct kfp_vendor *kfp_vendor;
+
+/* Dispatch, IRQs off: whether @kvm is in @scope (NULL: every VM). */
+static bool kfp_in_scope(const struct kfp_scope *scope, const struct kvm *kvm)
+{
+	unsigned int i;
+
+	if (!scope)
+		return true;
+	for (i = 0; i < scope->n; i++)
+		if (scope->kvm[i] == kvm)
+			return true;
+	return false;
+}
+
+/*
+ * A copy of @old without @drop, with @add (the caller's hold on it passes
+ * to the copy) named @name.  A scope holds each of its VMs once.
+ */
+static struct kfp_scope *kfp_scope_copy(const struct kfp_scope *old,
+					const struct kvm *drop,
+					struct kvm *add, const char *name)
+{
+	struct kfp_scope *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	unsigned int i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; old && i < old->n; i++) {
+		if (old->kvm[i] == drop)
+			continue;
+		kfp_vm_hold(old->kvm[i]);	/* held by @old: cannot fail */
+		s->kvm[s->n] = old->kvm[i];
+		strscpy(s->name[s->n++], old->name[i], KFP_VM_NAME_LEN);
+	}
+	if (add) {
+		s->kvm[s->n] = add;
+		strscpy(s->name[s->n++], name, KFP_VM_NAME_LEN);
+	}
+	return s;
+}
+
+/* A scope no CPU can see any more (after synchronize_rcu()). */
+static void kfp_scope_free(struct kfp_scope *s)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->n; i++)
+		kfp_vm_release(s->kvm[i]);
+	kfree(s);
+}
+
+static int kfp_scope_find(const struct kfp_scope *s, const struct kvm *kvm)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->n; i++)
+		if (s->kvm[i] == kvm)
+			return i;
+	return -1;
+}
 
 fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
 			      const struct kfp_exit *exit)
@@ -47,7 +123,7 @@ fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
 		return EXIT_FASTPATH_NONE;
 
 	h = rcu_dereference_sched(kfp_table[idx]);
-	if (!h)
+	if (!h || !kfp_in_scope(rcu_dereference_sched(kfp_scopes[idx]), vcpu->kvm))
 		return EXIT_FASTPATH_NONE;
 	/*
 	 * vcpu_enter_guest() dropped kvm->srcu before its inner loop, and
@@ -110,9 +186,18 @@ static void kfp_publish(u32 idx)
 	old = rcu_dereference_protected(kfp_table[idx],
 					lockdep_is_held(&kfp_table_lock));
 	new = slot->enabled ? slot->handler : NULL;
+	/*
+	 * A handler never runs for a VM outside its scope: a new scope goes
+	 * out before the handler, a handler going comes off before its scope.
+	 */
+	if (new)
+		rcu_assign_pointer(kfp_scopes[idx], slot->scope);
+	if (old != new)
+		rcu_assign_pointer(kfp_table[idx], new);
+	if (!new)
+		rcu_assign_pointer(kfp_scopes[idx], slot->scope);
 	if (old == new)
 		return;
-	rcu_assign_pointer(kfp_table[idx], new);
 	if (!old)
 		static_branch_inc(&kfp_dispatch_on);
 	else if (!new)
@@ -195,9 +280,14 @@ EXPORT_SYMBOL_GPL(kfp_register_handler);
 static struct kfp_handler *kfp_remove(u32 idx)
 {
 	struct kfp_handler *h = kfp_slots[idx].handler;
+	struct kfp_scope *scope = kfp_slots[idx].scope;
 
 	kfp_slots[idx] = (struct kfp_slot){};
 	kfp_publish(idx);
+	if (scope) {
+		synchronize_rcu();
+		kfp_scope_free(scope);
+	}
 	return h;
 }
 
@@ -282,20 +372,79 @@ static struct notifier_block kfp_module_nb = {
 };
 
 /*
- * Commands written to debugfs "handlers": "enable NAME", "disable NAME",
- * "detach NAME" (an external handler).  0 or -EINVAL, with the reason in
- * the log; nothing changes on error.
+ * "enable|disable NAME vm=VM" (kfp_table_lock held): the handler in slot
+ * @idx for one more VM, or one fewer.  A handler enabled for every VM is
+ * not narrowed: disable it first.  On success the slot has a new scope,
+ * the old one is returned in @old to free after a grace period, and the
+ * hold on @kvm is the new scope's (enable) or is to be released (disable).
+ */
+static int kfp_scope_change(u32 idx, bool enable, struct kvm *kvm,
+			    const char *vm, struct kfp_scope **old)
+{
+	struct kfp_slot *slot = &kfp_slots[idx];
+	const char *name = slot->handler->name;
+	int at = kfp_scope_find(slot->scope, kvm);
+	struct kfp_scope *new;
+
+	if (slot->enabled && !slot->scope) {
+		pr_warn("handlers: %s is enabled for every VM; \"disable %s\" first, then enable it per VM\n",
+			name, name);
+		return -EINVAL;
+	}
+	if (enable && at >= 0) {
+		pr_warn("handlers: %s is enabled for VM %s already\n", name, vm);
+		return -EEXIST;
+	}
+	if (!enable && at < 0) {
+		pr_warn("handlers: %s is not enabled for VM %s\n", name, vm);
+		return -ENOENT;
+	}
+	if (enable && slot->scope && slot->scope->n == KFP_SCOPE_VMS) {
+		pr_warn("handlers: %s is enabled for %d VMs, the most\n", name,
+			KFP_SCOPE_VMS);
+		return -ENOSPC;
+	}
+	new = kfp_scope_copy(slot->scope, enable ? NULL : kvm,
+			     enable ? kvm : NULL, vm);
+	if (!new)
+		return -ENOMEM;
+	*old = slot->scope;
+	slot->enabled = new->n;
+	slot->scope = new->n ? new : NULL;
+	kfp_publish(idx);
+	if (!new->n)
+		kfree(new);
+	return 0;
+}
+
+/*
+ * Commands written to debugfs "handlers": "enable NAME [vm=VM]",
+ * "disable NAME [vm=VM]", "detach NAME" (an external handler).  0 or
+ * -errno, with the reason in the log; nothing changes on error.
  */
 int kfp_table_control(char *cmd)
 {
+	char *verb = strsep(&cmd, " "), *name = strsep(&cmd, " ");
 	struct kfp_handler *detached = NULL;
-	char *verb = strsep(&cmd, " ");
-	char *name = cmd;
+	char vm[KFP_VM_NAME_LEN] = "all";
+	struct kfp_scope *old = NULL;
+	struct kvm *kvm = NULL;
 	int idx, ret = 0;
+	bool on;
 
-	if (!name || !*name || strchr(name, ' ')) {
-		pr_warn("handlers: expected \"enable|disable|detach NAME\"\n");
+	if (!name || !*name || (cmd && strncmp(cmd, "vm=", 3))) {
+		pr_warn("handlers: expected \"enable|disable NAME [vm=VM]\" or \"detach NAME\"\n");
 		return -EINVAL;
+	}
+	on = !strcmp(verb, "enable");
+	if (cmd && !on && strcmp(verb, "disable")) {
+		pr_warn("handlers: only enable and disable take vm=\n");
+		return -EINVAL;
+	}
+	if (cmd) {
+		ret = kfp_vm_select(cmd + 3, &kvm, vm, sizeof(vm));
+		if (ret)
+			return ret;
 	}
 
 	mutex_lock(&kfp_table_lock);
@@ -303,8 +452,14 @@ int kfp_table_control(char *cmd)
 	if (idx < 0) {
 		pr_warn("handlers: no handler named \"%s\"\n", name);
 		ret = -EINVAL;
-	} else if (!strcmp(verb, "enable") || !strcmp(verb, "disable")) {
-		kfp_slots[idx].enabled = verb[0] == 'e';
+	} else if (kvm) {
+		ret = kfp_scope_change(idx, on, kvm, vm, &old);
+		if (!ret && on)
+			kvm = NULL;	/* the scope's hold now */
+	} else if (on || !strcmp(verb, "disable")) {
+		old = kfp_slots[idx].scope;
+		kfp_slots[idx].scope = NULL;
+		kfp_slots[idx].enabled = on;
 		kfp_publish(idx);
 	} else if (!strcmp(verb, "detach")) {
 		if (kfp_slots[idx].builtin) {
@@ -321,25 +476,65 @@ int kfp_table_control(char *cmd)
 
 	if (detached)
 		kfp_release(detached);
+	if (old) {
+		synchronize_rcu();
+		kfp_scope_free(old);
+	}
+	if (kvm)
+		kfp_vm_release(kvm);
 	return ret;
+}
+
+/* From the reaper: @kvm ended; no handler is enabled for it any more. */
+void kfp_table_vm_ended(struct kvm *kvm)
+{
+	struct kfp_scope *old;
+	u32 i;
+
+	mutex_lock(&kfp_table_lock);
+	for (i = 0; i < KFP_NR_EXITS; i++) {
+		struct kfp_slot *slot = &kfp_slots[i];
+		int at = kfp_scope_find(slot->scope, kvm);
+
+		if (at < 0)
+			continue;
+		pr_info("handlers: %s: its VM %s ended%s\n", slot->handler->name,
+			slot->scope->name[at],
+			slot->scope->n == 1 ? ", no VM left: disabled" : "");
+		old = NULL;
+		if (kfp_scope_change(i, false, kvm, slot->scope->name[at], &old))
+			continue;	/* -ENOMEM: the reaper tries again */
+		synchronize_rcu();
+		kfp_scope_free(old);
+	}
+	mutex_unlock(&kfp_table_lock);
 }
 
 void kfp_table_show(struct seq_file *m)
 {
 	u32 i;
 
-	seq_puts(m, "# index reason handler state owner\n");
+	seq_puts(m, "# index reason handler state owner vm\n");
+	kfp_vm_sync();	/* an ended VM is out of the scopes before we show */
 	mutex_lock(&kfp_table_lock);
 	for (i = 0; i < KFP_NR_EXITS; i++) {
 		const struct kfp_slot *slot = &kfp_slots[i];
 		const char *reason = kfp_vendor->exit_name(i);
+		unsigned int j;
 
 		if (!slot->handler)
 			continue;
-		seq_printf(m, "%u %s %s %s %s\n", i, reason ?: "UNNAMED",
+		seq_printf(m, "%u %s %s %s %s ", i, reason ?: "UNNAMED",
 			   slot->handler->name,
 			   slot->enabled ? "enabled" : "disabled",
 			   slot->builtin ? "builtin" : module_name(slot->handler->owner));
+		if (!slot->enabled)
+			seq_puts(m, "-");
+		else if (!slot->scope)
+			seq_puts(m, "all");
+		for (j = 0; slot->scope && j < slot->scope->n; j++)
+			seq_printf(m, "%s%s", j ? "," : "", slot->scope->name[j]);
+		seq_putc(m, '\n');
 	}
 	mutex_unlock(&kfp_table_lock);
 }
@@ -411,6 +606,13 @@ void kfp_table_exit(void)
 	for (i = 0; i < KFP_NR_EXITS; i++) {
 		kfp_slots[i].enabled = false;
 		kfp_publish(i);
+	}
+	/* No handler is reachable now; their scopes let go of their VMs. */
+	synchronize_rcu();
+	for (i = 0; i < KFP_NR_EXITS; i++) {
+		RCU_INIT_POINTER(kfp_scopes[i], NULL);
+		kfp_scope_free(kfp_slots[i].scope);
+		kfp_slots[i].scope = NULL;
 	}
 	mutex_unlock(&kfp_table_lock);
 }

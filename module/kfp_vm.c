@@ -15,8 +15,9 @@
  * (users_count 1: the VM fd and every vCPU fd hold one,
  * kvm_vm_ioctl_create_vcpu()), after which no vCPU of it can run again.
  * KVM tells modules nothing when a VM goes, so a reaper looks every
- * second while any VM is held; it has the rules, the capture buffers and
- * the watched VMs' counters drop what they hold for an ended VM, then drops the reference
+ * second while any VM is held; it has the rules, the capture buffers, the
+ * watched VMs' counters and the handlers' scopes drop what they hold for
+ * an ended VM, then drops the reference
  * (kvm_put_kvm() may destroy the VM, so never with IRQs off).  A later VM
  * at the same address or from the same pid starts with nothing.
  */
@@ -140,6 +141,7 @@ static void kfp_vm_reap(struct work_struct *work)
 		kfp_rules_vm_ended(vms[--n]);
 		kfp_capture_vm_ended(vms[n]);
 		kfp_stats_vm_ended(vms[n]);
+		kfp_table_vm_ended(vms[n]);
 	}
 
 	raw_spin_lock_irq(&kfp_vms_lock);

@@ -18,7 +18,7 @@ stat=./kfp-stat
 ko=./kvm_fastpath.ko
 tmp=/tmp/kfp-vm.$$
 n=200		# OUTs per VM
-plan=25
+plan=31
 
 ktap_plan $plan
 [ -w $D/rules ] || skip_all $plan "kvm_fastpath not loaded (no $D/rules)"
@@ -221,6 +221,51 @@ cat $D/capture >/dev/null	# reading it reaps ended VMs first
 	dmesg | grep -q "exits: VM $vm1 ended: [0-9]* exits, 0 completed by handlers" &&
 	ktap_ok "an ended VM's counters go, their totals logged" ||
 	ktap_fail "an ended VM's counters go, their totals logged"
+
+# --- a handler enabled for one VM of two
+quiet_state
+paused a --out $n --vms 2
+set -- $a_vms
+vm1=$1 vm2=$2
+r=$(add io ports=0x510 dir=out size=1 action=sink)
+before=$(cat $D/handlers)
+bad=0
+for cmd in "enable io vm=abc" "enable io vm=$$" "detach io vm=$vm1" "enable io x" \
+	   "disable io vm=$vm1" "enable nosuch vm=$vm1"; do
+	if echo "$cmd" >$D/handlers 2>/dev/null; then
+		ktap_diag "accepted: $cmd"
+		bad=1
+	fi
+done
+[ "$(cat $D/handlers)" = "$before" ] || bad=1
+[ $bad = 0 ] && ktap_ok "bad per-VM handler commands are refused and change nothing" ||
+	ktap_fail "bad per-VM handler commands are refused and change nothing"
+echo "enable io vm=$vm1" >$D/handlers
+ktap_diag "handlers: $(grep ' io ' $D/handlers)"
+ktap_check "a handler enabled for one VM names it" sh -c \
+	"grep -q ' io enabled builtin $vm1\$' $D/handlers"
+if echo "enable io vm=$vm1" >$D/handlers 2>/dev/null; then
+	ktap_fail "a handler is enabled for a VM once"
+else
+	ktap_ok "a handler is enabled for a VM once"
+fi
+echo reset >$D/exits
+ran a
+show a
+expect "the handler serves its VM only: one VM's OUTs fast, the other's stock" $R_IO "$n $((n + 4))"
+grep -q "^kfp-run: vm $vm2: ok$" $tmp/a.out &&
+	ktap_ok "the other VM saw every exit in userspace" ||
+	ktap_fail "the other VM saw every exit in userspace"
+go a
+if grep -q ' io disabled builtin -$' $D/handlers && grep -q "^$r " $D/rules &&
+   dmesg | grep -q "handlers: io: its VM $vm1 ended, no VM left: disabled"; then
+	ktap_ok "its VM's end disables the handler, logged; the vm=all rule stays"
+else
+	grep ' io ' $D/handlers | sed 's/^/# /'
+	ktap_fail "its VM's end disables the handler, logged; the vm=all rule stays"
+fi
+quiet_state
+echo "enable io" >$D/handlers
 
 # --- unload with a rule holding a live VM; the VM then runs under KVM
 if [ -f $ko ]; then
