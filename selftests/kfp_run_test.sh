@@ -214,7 +214,7 @@ workloads_n=$(echo $workloads | wc -w)
 # original, mode x workload, irqchip, ports, vCPUs, output, --guest,
 # argument and capability errors, timeouts and closing lines, CPUID and
 # hypercall results
-ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 20 + 6))
+ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 20 + 6 + 3))
 
 # --- the original points: help, arguments, a run, no permission, no KVM
 expect 0 '^usage: kfp-run' "--help prints usage" --help
@@ -276,6 +276,12 @@ check_run "--ioeventfd: OUTs signal the eventfd, none reaches userspace" \
 	"2 2 0 0 0 0 0" -- --vcpus 2 --ioeventfd io-out $n
 check_run "--ioeventfd: MMIO writes signal the eventfd, none reaches userspace" \
 	"1 2 0 0 0 0 0" -- --mode long --ioeventfd mmio $n
+# kfp-run fails unless the ring's OUTs and the exits add up to those made.
+check_run "--coalesced: OUTs go to the coalesced ring, none reaches userspace" \
+	"1 2 0 0 0 0 0" -- --coalesced io-out $n
+expect_kvm 0 'OUTs in the coalesced ring' \
+	"--coalesced, 2 vCPUs, 1000 OUTs each: a full ring exits, nothing is lost" \
+	--coalesced --vcpus 2 io-out 1000
 
 # --- several vCPUs: exact counts on each
 check_run "--vcpus 4, long mode, mixed: exact exits on every vCPU" \
@@ -342,6 +348,8 @@ expect 2 "ioeventfd is for the io-out and mmio workloads" \
 expect 2 "port 0x21 is the in-kernel PIC's" \
 	"--ioeventfd on an in-kernel PIC port is rejected" \
 	--ioeventfd --irqchip --port 0x21 io-out
+expect 2 "coalesced is for the io-out workload" \
+	"--coalesced without io-out is rejected" --coalesced cpuid 5
 expect 2 'needs --guest' "--load-addr without --guest is rejected" \
 	--load-addr 0x20000
 expect 2 'no WORKLOAD or counts' "--guest with a workload is rejected" \

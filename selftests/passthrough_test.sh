@@ -5,7 +5,7 @@
 # emulated machine with kvm_fastpath loaded (after "module_test.sh load"):
 # HLT with an interrupt pending (in-kernel APIC), a single-stepping
 # guest, KVM selftests' ucall port 0x1000, ports where KVM has a device
-# (in-kernel PIC and ELCR, an ioeventfd), string and REP I/O, and the
+# (in-kernel PIC and ELCR, an ioeventfd, a coalesced PIO zone), string and REP I/O, and the
 # kvm_fastpath tracepoint.  Exact fast and stock counts throughout.
 cd "$(dirname "$0")" || exit 1
 . ./ktap.sh
@@ -14,7 +14,7 @@ run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 out=/tmp/kfp-passthrough.$$
 trace=/tmp/kfp-trace.$$
-plan=41
+plan=43
 
 ktap_plan $plan
 [ -w $D/rules ] || skip_all $plan "kvm_fastpath not loaded (no $D/rules)"
@@ -188,7 +188,8 @@ reset_all
 
 # --- KVM's devices win: a rule never takes an access that KVM gives to
 # a device of the VM (kvm_io_bus_write(): the in-kernel PIC and ELCR of
-# --irqchip, an ioeventfd), even with the handler on and the rule matching.
+# --irqchip, an ioeventfd, a coalesced PIO zone), even with the handler on
+# and the rule matching.
 n=40
 pic=$(add io ports=0x21 dir=out size=1 action=sink)
 elcr=$(add io ports=0x4d0 dir=out size=1 action=sink)
@@ -209,6 +210,10 @@ else
 	ktap_fail "the rules on device ports never hit"
 	ktap_diag "hits: pic $(hits "$pic"), elcr $(hits "$elcr"), 0x510 $(hits "$work")"
 fi
+guest_expect "OUTs to a port in a coalesced PIO zone are KVM's, io on and a rule matching" \
+	$R_IO "0 $((n + 2))" --mode long --coalesced io-out $n
+ktap_diag "$(grep 'coalesced ring' $out)"
+in_userspace "the coalesced ring holds every OUT"
 guest_expect "control: the same port without the ioeventfd is sunk" \
 	$R_IO "$n 2" --mode long io-out $n
 reset_all

@@ -81,6 +81,7 @@ struct kfp_opts {
 	bool irqchip;
 	bool single_step;
 	bool ioeventfd;
+	bool coalesced;
 	unsigned int port;
 	bool port_given;
 	unsigned int cpuid_leaf;
@@ -202,6 +203,11 @@ static void print_usage(FILE *f)
 		"                      the mmio address: KVM signals it for each OUT or\n"
 		"                      write there instead of exiting; its count must be\n"
 		"                      the OUTs and writes the guests made\n"
+		"  --coalesced         a coalesced PIO zone (KVM_REGISTER_COALESCED_MMIO) on\n"
+		"                      the io-out port: KVM puts each OUT there in the\n"
+		"                      VM's ring instead of exiting, but when it is full;\n"
+		"                      the OUTs in the ring and those seen as exits must\n"
+		"                      add up to the OUTs the guests made\n"
 		"  --guest FILE        run the flat binary FILE instead, in the chosen\n"
 		"                      mode; it ends with an OUT to port 0x%x (AL =\n"
 		"                      status); exits are reported, not checked\n"
@@ -289,7 +295,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 	enum {
 		OPT_IRQCHIP = 256, OPT_PORT, OPT_GUEST, OPT_LOAD, OPT_TIMEOUT,
 		OPT_JSON, OPT_CPUID_LEAF, OPT_CPUID_SUBLEAF, OPT_VMCALL_INSN,
-		OPT_SINGLE_STEP, OPT_IOEVENTFD, OPT_VMS, OPT_PAUSE,
+		OPT_SINGLE_STEP, OPT_IOEVENTFD, OPT_VMS, OPT_PAUSE, OPT_COALESCED,
 		OPT_COUNT,	/* OPT_COUNT + kind */
 	};
 	static const struct option opts[] = {
@@ -314,6 +320,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		{ "irqchip",   no_argument,       NULL, OPT_IRQCHIP },
 		{ "port",      required_argument, NULL, OPT_PORT },
 		{ "ioeventfd", no_argument,       NULL, OPT_IOEVENTFD },
+		{ "coalesced", no_argument,       NULL, OPT_COALESCED },
 		{ "guest",     required_argument, NULL, OPT_GUEST },
 		{ "load-addr", required_argument, NULL, OPT_LOAD },
 		{ "timeout",   required_argument, NULL, OPT_TIMEOUT },
@@ -355,6 +362,9 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 			break;
 		case OPT_IOEVENTFD:
 			o->ioeventfd = true;
+			break;
+		case OPT_COALESCED:
+			o->coalesced = true;
 			break;
 		case OPT_PORT:
 			o->port = parse_number("--port", optarg, 0xffff);
@@ -440,6 +450,11 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		usage_error("--port: 0x%x is one of kfp-run's own ports (0x%x, 0x%x, 0x%x, 0x%x)",
 			    o->port, KFP_PORT_MARK, KFP_PORT_DONE,
 			    KFP_PORT_STR, KFP_PORT_SERIAL);
+	if (o->coalesced && (!o->count[KFP_OUT] || o->ioeventfd))
+		usage_error("--coalesced is for the io-out workload, without --ioeventfd");
+	if (o->coalesced && kfp_vm_port_in_kernel(o->port, o->irqchip, false))
+		usage_error("--coalesced: port 0x%x is the in-kernel PIC's with --irqchip",
+			    o->port);
 	if (o->ioeventfd && !o->count[KFP_OUT] && !o->count[KFP_MMIO])
 		usage_error("--ioeventfd is for the io-out and mmio workloads");
 	if (o->ioeventfd && kfp_vm_port_in_kernel(o->port, o->irqchip, false))
@@ -525,6 +540,9 @@ static void tally_vcpu(const struct kfp_opts *o, const struct kfp_vcpu *v,
 		t->done_count[i] = o->count[i];
 	}
 	t->io_expected.work_out = out_in_kernel ? 0 : o->count[KFP_OUT];
+	/* Those of the coalesced ring are checked per VM (run_one()). */
+	if (o->coalesced)
+		t->io_expected.work_out = t->io.work_out;
 	t->io_expected.work_in = o->count[KFP_IN];
 	t->io_expected.mark = 1;
 	t->io_expected.done = 1;
@@ -588,6 +606,15 @@ static void tally_add(struct kfp_tally *sum, const struct kfp_tally *t)
 }
 
 /* --ioeventfd: one signal for each OUT and MMIO write of every vCPU. */
+/* --coalesced: every OUT the guests made that userspace did not see. */
+static unsigned long coalesced_expected(const struct kfp_opts *o,
+					const struct kfp_tally *sum)
+{
+	unsigned long made = o->count[KFP_OUT] * o->nr_vcpus;
+
+	return sum->io.work_out <= made ? made - sum->io.work_out : 0;
+}
+
 static unsigned long long ioeventfd_expected(const struct kfp_opts *o)
 {
 	return (unsigned long long)(o->count[KFP_OUT] + o->count[KFP_MMIO]) *
@@ -824,6 +851,11 @@ static void print_tables(const struct kfp_opts *o, const struct kfp_tally *sum,
 		       vm->ioeventfd_signals, ioeventfd_expected(o));
 		print_mismatch(vm->ioeventfd_signals != ioeventfd_expected(o));
 	}
+	if (o->coalesced) {
+		printf("%-26s %10lu %10lu", "OUTs in the coalesced ring",
+		       vm->coalesced, coalesced_expected(o, sum));
+		print_mismatch(vm->coalesced != coalesced_expected(o, sum));
+	}
 	if (!o->guest_file) {
 		print_guest_view(sum);
 		print_results(o, vm);
@@ -931,6 +963,9 @@ static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
 	printf("  \"irqchip\": %s,\n", o->irqchip ? "true" : "false");
 	printf("  \"single_step\": %s,\n", o->single_step ? "true" : "false");
 	printf("  \"ioeventfd\": %s,\n", o->ioeventfd ? "true" : "false");
+	printf("  \"coalesced\": %s,\n", o->coalesced ? "true" : "false");
+	if (o->coalesced)
+		printf("  \"coalesced_outs\": %lu,\n", vm->coalesced);
 	if (o->ioeventfd)
 		printf("  \"ioeventfd_signals\": %llu,\n", vm->ioeventfd_signals);
 	if (o->guest_file) {
@@ -1029,6 +1064,9 @@ static int run_one(const struct kfp_opts *o, struct kfp_vm *vm,
 	}
 	if (o->ioeventfd)
 		sum.ok &= vm->ioeventfd_signals == ioeventfd_expected(o);
+	if (o->coalesced)
+		sum.ok &= vm->coalesced == coalesced_expected(o, &sum) &&
+			  sum.io.work_out <= o->count[KFP_OUT] * o->nr_vcpus;
 	if (o->json)
 		print_json(o, &sum, per, vm, name);
 	else if (!o->quiet)
@@ -1079,6 +1117,7 @@ int main(int argc, char **argv)
 	cfg.irqchip = o.irqchip;
 	cfg.single_step = o.single_step;
 	cfg.ioeventfd = o.ioeventfd;
+	cfg.coalesced = o.coalesced;
 	if (o.count[KFP_L2]) {
 		cfg.image.code = kfp_guest_l2_start;
 		cfg.image.size = kfp_guest_l2_end - kfp_guest_l2_start;

@@ -258,6 +258,11 @@ static int kfp_vm_check_caps(struct kfp_vm *vm)
 		if (ret)
 			return ret;
 	}
+	if (cfg->coalesced) {
+		ret = kfp_vm_need_cap(vm, KVM_CAP_COALESCED_PIO, "--coalesced");
+		if (ret)
+			return ret;
+	}
 
 	/* KVM's API documentation: assume 4 if neither is there. */
 	max = kfp_vm_cap(vm, KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS");
@@ -464,6 +469,61 @@ static int kfp_vm_create_ioeventfd(struct kfp_vm *vm)
 	return ret;
 }
 
+/*
+ * A coalesced PIO zone of one port, the workload's OUT port; the ring is
+ * the page at KVM_COALESCED_MMIO_PAGE_OFFSET of a vCPU's mapping, one for
+ * the VM (Documentation/virt/kvm/api.rst, KVM_REGISTER_COALESCED_MMIO).
+ */
+static int kfp_vm_create_coalesced(struct kfp_vm *vm)
+{
+	struct kvm_coalesced_mmio_zone zone = {
+		.addr = vm->cfg.params.out_port,
+		.size = 1,
+		.pio = 1,
+	};
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (vm->run_size < (size_t)(KVM_COALESCED_MMIO_PAGE_OFFSET + 1) * page)
+		return kfp_vm_fail(vm, -EOPNOTSUPP,
+				   "--coalesced: the vCPU mapping has no coalesced ring page");
+	if (ioctl(vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
+		return kfp_vm_fail(vm, -errno, "KVM_REGISTER_COALESCED_MMIO (pio) on port 0x%x: %s",
+				   vm->cfg.params.out_port, strerror(errno));
+	vm->ring = (void *)((char *)vm->vcpus[0].run +
+			    KVM_COALESCED_MMIO_PAGE_OFFSET * page);
+	vm->ring_max = (page - sizeof(*vm->ring)) / sizeof(vm->ring->coalesced_mmio[0]);
+	return 0;
+}
+
+/*
+ * Take the entries KVM put in the coalesced ring, as a VMM does before it
+ * handles an exit: the workload's OUTs, counted; anything else fails.
+ */
+static int kfp_vcpu_drain_ring(struct kfp_vcpu *v)
+{
+	struct kfp_vm *vm = v->vm;
+	struct kvm_coalesced_mmio_ring *ring = vm->ring;
+	int ret = 0;
+	__u32 first;
+
+	pthread_mutex_lock(&vm->lock);
+	first = ring->first;
+	while (first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
+		const struct kvm_coalesced_mmio *e = &ring->coalesced_mmio[first];
+
+		if (e->pio && e->phys_addr == vm->cfg.params.out_port && e->len == 1)
+			vm->coalesced++;
+		else
+			ret = -EIO;
+		first = (first + 1) % vm->ring_max;
+		__atomic_store_n(&ring->first, first, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (ret)
+		kfp_vcpu_fail(v, ret, "a coalesced ring entry not of the OUT port");
+	return ret;
+}
+
 int kfp_vm_create(struct kfp_vm *vm, const struct kfp_vm_config *cfg)
 {
 	struct kvm_cpuid2 *cpuid;
@@ -552,6 +612,8 @@ int kfp_vm_create(struct kfp_vm *vm, const struct kfp_vm_config *cfg)
 		ret = kfp_vcpu_create(vm, &vm->vcpus[i], cpuid);
 	}
 	free(cpuid);
+	if (!ret && cfg->coalesced)
+		ret = kfp_vm_create_coalesced(vm);
 	return ret;
 }
 
@@ -748,6 +810,8 @@ static int kfp_vcpu_loop(struct kfp_vcpu *v)
 		t0 = kfp_now_ns();
 		ret = ioctl(v->fd, KVM_RUN, 0);
 		t1 = kfp_now_ns();
+		if (v->vm->ring && kfp_vcpu_drain_ring(v))
+			return -EIO;
 		if (ret < 0) {
 			if (errno != EINTR && errno != EAGAIN)
 				return kfp_vcpu_fail(v, -errno, "KVM_RUN: %s",

@@ -72,6 +72,14 @@ struct kfp_vm_config {
 	 * to userspace.
 	 */
 	bool ioeventfd;
+	/*
+	 * KVM_REGISTER_COALESCED_MMIO, a PIO zone (KVM_CAP_COALESCED_PIO), on
+	 * the workload's OUT port: KVM appends
+	 * each OUT there to the VM's coalesced ring instead of exiting, and
+	 * exits as usual when the ring is full.  The ring is drained after
+	 * every KVM_RUN.
+	 */
+	bool coalesced;
 	struct kfp_guest_image image;
 	unsigned long long load;	/* where the image goes and starts */
 	/*
@@ -126,6 +134,10 @@ struct kfp_vm {
 	int ioeventfd;			/* the eventfd of cfg.ioeventfd, or -1 */
 	/* Its count once kfp_vm_run() returned: what KVM signalled. */
 	unsigned long long ioeventfd_signals;
+	/* cfg.coalesced: the ring, and the OUTs drained from it (vm->lock). */
+	struct kvm_coalesced_mmio_ring *ring;
+	unsigned int ring_max;
+	unsigned long coalesced;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
