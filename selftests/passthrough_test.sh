@@ -5,8 +5,8 @@
 # emulated machine with kvm_fastpath loaded (after "module_test.sh load"):
 # HLT with an interrupt pending (in-kernel APIC), a single-stepping
 # guest, KVM selftests' ucall port 0x1000, ports where KVM has a device
-# (in-kernel PIC and ELCR, an ioeventfd, a coalesced PIO zone), string and REP I/O, and the
-# kvm_fastpath tracepoint.  Exact fast and stock counts throughout.
+# (in-kernel PIC and ELCR, an ioeventfd, a coalesced PIO zone), string
+# and REP I/O, and the kvm_fastpath tracepoint.  Exact fast and stock counts throughout.
 cd "$(dirname "$0")" || exit 1
 . ./ktap.sh
 . ./kfp_lib.sh
