@@ -116,6 +116,8 @@ const struct kfp_rule *kfp_rule_find_doorbell(struct kvm *kvm, u64 gpa)
 
 static void kfp_rule_free(struct kfp_rule *r)
 {
+	if (r->type == KFP_RULE_DOORBELL)
+		free_percpu(r->doorbell.cache);
 	if (r->kvm)
 		kfp_vm_release(r->kvm);
 	free_percpu(r->hits);
@@ -397,6 +399,10 @@ static int kfp_rule_add(enum kfp_rule_type type, char *args)
 	if (!ret) {
 		r->hits = alloc_percpu(u64);
 		ret = r->hits ? 0 : -ENOMEM;
+	}
+	if (!ret && type == KFP_RULE_DOORBELL && r->kvm) {
+		r->doorbell.cache = alloc_percpu(struct kfp_db_cache);
+		ret = r->doorbell.cache ? 0 : -ENOMEM;
 	}
 	if (!ret) {
 		r->id = kfp_next_id;

@@ -28,6 +28,17 @@ enum kfp_io_action {
 	KFP_IO_CAPTURE,		/* OUT: bytes appended to the VM's buffer */
 };
 
+/*
+ * A doorbell rule of one VM remembers, per CPU, the last page it found no
+ * memslot for, with the generation of the memslots it looked in
+ * (module/kfp_ept.c).
+ */
+struct kfp_db_cache {
+	u64 gen;
+	gfn_t gfn;
+	bool valid;
+};
+
 #define KFP_IO_DIR_OUT	BIT(0)
 #define KFP_IO_DIR_IN	BIT(1)
 
@@ -52,6 +63,7 @@ struct kfp_rule {
 		} cpuid;
 		struct {
 			u64 gpa, len;
+			struct kfp_db_cache __percpu *cache;	/* vm= rules */
 		} doorbell;
 	};
 	u64 __percpu *hits;

@@ -18,7 +18,7 @@ stat=./kfp-stat
 ko=./kvm_fastpath.ko
 tmp=/tmp/kfp-vm.$$
 n=200		# OUTs per VM
-plan=31
+plan=34
 
 ktap_plan $plan
 [ -w $D/rules ] || skip_all $plan "kvm_fastpath not loaded (no $D/rules)"
@@ -264,6 +264,30 @@ else
 	grep ' io ' $D/handlers | sed 's/^/# /'
 	ktap_fail "its VM's end disables the handler, logged; the vm=all rule stays"
 fi
+quiet_state
+echo "enable io" >$D/handlers
+
+# --- a doorbell rule for one VM of two: its memslot answer is kept per
+# CPU (module/kfp_ept.c); the other VM's writes all reach userspace
+paused a --mode long --mmio $n --vms 2
+set -- $a_vms
+vm1=$1 vm2=$2
+r=$(add doorbell gpa=0xd0000 len=0x1000 vm=$vm1)
+echo "enable ept" >$D/handlers
+echo reset >$D/exits
+go a
+show a
+want=$(doorbell_split $n | cut -d' ' -f1)
+got=$(col $R_NPF fast)
+ktap_diag "$R_NPF fast: expected $want got $got"
+[ "$got" = "$want" ] && ktap_ok "a doorbell rule for one VM takes exactly its writes" ||
+	ktap_fail "a doorbell rule for one VM takes exactly its writes"
+grep -q "^kfp-run: vm $vm2: ok$" $tmp/a.out &&
+	ktap_ok "the other VM's MMIO writes all reached userspace" ||
+	ktap_fail "the other VM's MMIO writes all reached userspace"
+cat $D/rules >/dev/null
+ktap_check "the doorbell rule counted them, and went with its VM" sh -c \
+	"dmesg | grep -q 'rule $r removed: its VM $vm1 ended (hits=$want)'"
 quiet_state
 echo "enable io" >$D/handlers
 

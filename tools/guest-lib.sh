@@ -6,13 +6,15 @@
 
 D=/sys/kernel/debug/kvm_fastpath
 
-# The rules kfp-run's workloads meet: OUT sink and IN const on its work
-# port 0x510, a doorbell on the page its mmio workload writes.
+# kfp_workload_rules [VM]: the rules kfp-run's workloads meet: OUT sink
+# and IN const on its work port 0x510, a doorbell on the page its mmio
+# workload writes; for every VM, or for VM (PID-FD) only.
 kfp_workload_rules() {
-	echo "io ports=0x510 dir=out size=1 action=sink" >$D/rules &&
-	echo "io ports=0x510 dir=in size=1 action=const value=0xa5" >$D/rules &&
-	echo "cpuid leaf=0 eax=0xd ebx=0x756e6547 ecx=0x6c65746e edx=0x49656e69" >$D/rules &&
-	echo "doorbell gpa=0xd0000 len=0x1000" >$D/rules
+	vm=${1:-all}
+	echo "io ports=0x510 dir=out size=1 action=sink vm=$vm" >$D/rules &&
+	echo "io ports=0x510 dir=in size=1 action=const value=0xa5 vm=$vm" >$D/rules &&
+	echo "cpuid leaf=0 eax=0xd ebx=0x756e6547 ecx=0x6c65746e edx=0x49656e69 vm=$vm" >$D/rules &&
+	echo "doorbell gpa=0xd0000 len=0x1000 vm=$vm" >$D/rules
 }
 
 # kfp_handlers enable|disable|detach NAME...

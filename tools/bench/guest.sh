@@ -36,12 +36,12 @@ bench_lines() {
 	{ g = 0 }' out.txt
 }
 
-# bench_watched CONFIG KFP-RUN-ARGS...: as bench, with the VM watched
-# ("watch vm=PID-FD"), so its exits are counted for it too.  Checks that
-# its own counters saw the run, from the totals logged when it ended.
-bench_watched() {
+# bench_paused CONFIG SETUP KFP-RUN-ARGS...: as bench, with the VM
+# created first and "SETUP PID-FD" run before it runs.
+bench_paused() {
 	cfg=$1
-	shift
+	setup=$2
+	shift 2
 	rm -f wfifo
 	mkfifo wfifo || fail "mkfifo"
 	./kfp-run --pause "$@" <wfifo >out.txt 2>err.txt &
@@ -53,13 +53,28 @@ bench_watched() {
 		i=$((i + 1))
 	done
 	vm=$(sed -n 's/^kfp-run: vm //p' err.txt)
-	echo "watch vm=$vm" >$D/exits || fail "$cfg: watch vm=$vm"
+	$setup "$vm" || fail "$cfg: $setup $vm"
 	echo >&7
 	exec 7>&-
 	wait $pid
 	rc=$?
 	cat err.txt >>out.txt
 	bench_lines "$cfg"
+	return $rc
+}
+
+watch_vm() {
+	echo "watch vm=$1" >$D/exits
+}
+
+# bench_watched CONFIG KFP-RUN-ARGS...: as bench, with the VM watched
+# ("watch vm=PID-FD"), so its exits are counted for it too.  Checks that
+# its own counters saw the run, from the totals logged when it ended.
+bench_watched() {
+	cfg=$1
+	shift
+	bench_paused "$cfg" watch_vm "$@"
+	rc=$?
 	cat $D/rules >/dev/null		# reading it reaps the ended VM
 	seen=$(dmesg | sed -n "s/.*exits: VM $vm ended: \([0-9]*\) exits.*/\1/p")
 	[ "${seen:-0}" -ge $((6 * N)) ] ||
@@ -174,6 +189,20 @@ must on "VMCALL taken by a handler" fast_is VMCALL 0
 must on "MSR writes missing" stock_at_least MSR_WRITE $N
 must on "VMCALLs missing" stock_at_least VMCALL $N
 kfp_handlers disable io cpuid ept || fail "disabling handlers"
+echo clear >$D/rules
+
+# 3b. The same with the rules for this VM only: a doorbell rule of one VM
+# keeps its memslot answer (module/kfp_ept.c).
+vm_rules() {
+	kfp_workload_rules "$1" && kfp_handlers enable io cpuid ept &&
+	echo reset >$D/exits
+}
+bench_paused on-vm vm_rules $mixed
+must on-vm "OUT and IN not all fast" fast_is IO_INSTRUCTION $((2 * N))
+must on-vm "CPUID not all fast" fast_is CPUID $N
+must on-vm "doorbell writes not all fast" fast_is EPT_VIOLATION $N
+kfp_handlers disable io cpuid ept || fail "disabling handlers"
+echo "BENCH-OK on-vm"
 # The HLT rounds with the hlt handler alone (the ept handler would add
 # its own cost on the APIC writes).  A KVM with its own HLT fast path
 # (6.12) completes those HLTs before the handler is asked.

@@ -53,8 +53,8 @@ END {
 
 		printf "### %s\n\n", rel
 		printf "Emulated instructions per exit (VMX in Bochs, long-mode guest, %d exits per figure).\n\n", exits
-		printf "| exit | stock KVM | stock again | diff | module, handlers off | off / stock | off, VM watched | watched / stock | handlers on | on / stock | null handler | on / null | stock in-kernel PIC |\n"
-		printf "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+		printf "| exit | stock KVM | stock again | diff | module, handlers off | off / stock | off, VM watched | watched / stock | handlers on | on / stock | null handler | on / null | rules for the VM | that / null | stock in-kernel PIC |\n"
+		printf "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
 		for (k = 1; k <= nk; k++) {
 			x = kind[k]
 			s = per[rel, "stock", x]
@@ -62,12 +62,14 @@ END {
 			off = per[rel, "off", x]
 			w = per[rel, "watched", x]
 			on = per[rel, "on", x]
+			onvm = per[rel, "on-vm", x]
 			kd = per[rel, "stock-kdev", x]
-			printf "| %s | %.1f | %.1f | %+.2f%% | %.1f | %.3f | %s | %s | %.1f | %.3f | %s | %s | %s |\n",
+			printf "| %s | %.1f | %.1f | %+.2f%% | %.1f | %.3f | %s | %s | %.1f | %.3f | %s | %s | %s | %s | %s |\n",
 				label[x], s, a, (a - s) / s * 100, off, off / s,
 				fmt(w, "%.1f"), fmt(ratio(w, s), "%.3f"),
 				on, on / s,
 				fmt(null, "%.1f"), handled[x] ? fmt(ratio(on, null), "%.3f") : "-",
+				fmt(onvm, "%.1f"), handled[x] ? fmt(ratio(onvm, null), "%.3f") : "-",
 				fmt(kd, "%.1f")
 		}
 		printf "\nNull handler (VMCALL, skip only): %.1f re-entering the guest at once, %.1f leaving KVM's inner loop first (KFP_DONE).\n",
@@ -125,7 +127,19 @@ END {
 				wk = x
 			}
 		}
-		printf "| every handler <= 1.05x the null handler (worst) | %.3fx, %s | %s |\n\n", worst, wk, verdict(worst <= 1.05)
+		printf "| every handler <= 1.05x the null handler (worst), rules for all VMs | %.3fx, %s | %s |\n", worst, wk, verdict(worst <= 1.05)
+		worst = 0
+		for (k = 1; k <= nk; k++) {
+			x = kind[k]
+			if (!handled[x])
+				continue
+			v = ratio(per[rel, "on-vm", x], null)
+			if (v > worst) {
+				worst = v
+				wk = x
+			}
+		}
+		printf "| every handler <= 1.05x the null handler (worst), rules for the VM | %.3fx, %s | %s |\n\n", worst, wk, verdict(worst <= 1.05)
 	}
 	if (check)
 		exit unstable
