@@ -214,7 +214,7 @@ workloads_n=$(echo $workloads | wc -w)
 # original, mode x workload, irqchip, ports, vCPUs, output, --guest,
 # argument and capability errors, timeouts and closing lines, CPUID and
 # hypercall results
-ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 20 + 6 + 3))
+ktap_plan $((9 + modes_n * workloads_n + modes_n + 2 + 3 + 4 + 4 + 14 + 4 + 7 + 20 + 6 + 3 + 2))
 
 # --- the original points: help, arguments, a run, no permission, no KVM
 expect 0 '^usage: kfp-run' "--help prints usage" --help
@@ -269,6 +269,8 @@ for m in $modes; do
 done
 check_run "--irqchip --port 0x21: OUTs to the in-kernel PIC never reach userspace" \
 	"1 2 0 0 0 0 0" -- --irqchip --port 0x21 io-out $n
+check_run "--irqchip --pit --port 0x61: OUTs to the in-kernel PIT's speaker port never reach userspace" \
+	"1 2 0 0 0 0 0" -- --irqchip --pit --port 0x61 io-out $n
 check_run "--port 0x80 without an irqchip: every OUT reaches userspace" \
 	"1 $((n + 2)) 0 0 $n 0 0" -- --port 0x80 io-out $n
 # kfp-run fails unless the eventfd's count is exactly the OUTs made.
@@ -345,9 +347,10 @@ expect 2 "kfp-run's own ports" "--port on kfp-run's own port is rejected" \
 expect 2 'larger than 65535' "--port above 0xffff is rejected" --port 0x10000
 expect 2 "ioeventfd is for the io-out and mmio workloads" \
 	"--ioeventfd without io-out is rejected" --ioeventfd cpuid 5
-expect 2 "port 0x21 is the in-kernel PIC's" \
+expect 2 "port 0x21 is an in-kernel device's" \
 	"--ioeventfd on an in-kernel PIC port is rejected" \
 	--ioeventfd --irqchip --port 0x21 io-out
+expect 2 '--pit needs --irqchip' "--pit without --irqchip is rejected" --pit io-out 1
 expect 2 "coalesced is for the io-out workload" \
 	"--coalesced without io-out is rejected" --coalesced cpuid 5
 expect 2 'needs --guest' "--load-addr without --guest is rejected" \

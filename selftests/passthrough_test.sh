@@ -14,7 +14,7 @@ run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 out=/tmp/kfp-passthrough.$$
 trace=/tmp/kfp-trace.$$
-plan=43
+plan=44
 
 ktap_plan $plan
 [ -w $D/rules ] || skip_all $plan "kvm_fastpath not loaded (no $D/rules)"
@@ -188,27 +188,30 @@ reset_all
 
 # --- KVM's devices win: a rule never takes an access that KVM gives to
 # a device of the VM (kvm_io_bus_write(): the in-kernel PIC and ELCR of
-# --irqchip, an ioeventfd, a coalesced PIO zone), even with the handler on
-# and the rule matching.
+# --irqchip, the PIT of --pit, an ioeventfd, a coalesced PIO zone), even
+# with the handler on and the rule matching.
 n=40
 pic=$(add io ports=0x21 dir=out size=1 action=sink)
 elcr=$(add io ports=0x4d0 dir=out size=1 action=sink)
+pit=$(add io ports=0x61 dir=out size=1 action=sink)
 work=$(add io ports=0x510 dir=out size=1 action=sink)
 echo "enable io" >$D/handlers
 guest_expect "OUTs to the in-kernel PIC (port 0x21, --irqchip) are KVM's, io on and a rule matching" \
 	$R_IO "0 $((n + 2))" --mode long --irqchip --port 0x21 io-out $n
 guest_expect "OUTs to the in-kernel ELCR (port 0x4d0, --irqchip) are KVM's, io on and a rule matching" \
 	$R_IO "0 $((n + 2))" --mode prot --irqchip --port 0x4d0 io-out $n
+guest_expect "OUTs to the in-kernel PIT (port 0x61, --irqchip --pit) are KVM's, io on and a rule matching" \
+	$R_IO "0 $((n + 2))" --mode long --irqchip --pit --port 0x61 io-out $n
 guest_expect "OUTs to a port with an ioeventfd are KVM's, io on and a rule matching" \
 	$R_IO "0 $((n + 2))" --mode long --ioeventfd io-out $n
 # kfp-run fails unless the eventfd counted every OUT, none in userspace.
 ktap_diag "$(grep 'ioeventfd signals' $out)"
 in_userspace "the ioeventfd is signalled once for every OUT"
-if [ "$(hits "$pic") $(hits "$elcr") $(hits "$work")" = "0 0 0" ]; then
+if [ "$(hits "$pic") $(hits "$elcr") $(hits "$pit") $(hits "$work")" = "0 0 0 0" ]; then
 	ktap_ok "the rules on device ports never hit"
 else
 	ktap_fail "the rules on device ports never hit"
-	ktap_diag "hits: pic $(hits "$pic"), elcr $(hits "$elcr"), 0x510 $(hits "$work")"
+	ktap_diag "hits: pic $(hits "$pic"), elcr $(hits "$elcr"), pit $(hits "$pit"), 0x510 $(hits "$work")"
 fi
 guest_expect "OUTs to a port in a coalesced PIO zone are KVM's, io on and a rule matching" \
 	$R_IO "0 $((n + 2))" --mode long --coalesced io-out $n

@@ -79,6 +79,7 @@ struct kfp_opts {
 	unsigned int nr_vms;
 	bool pause;
 	bool irqchip;
+	bool pit;
 	bool single_step;
 	bool ioeventfd;
 	bool coalesced;
@@ -196,9 +197,13 @@ static void print_usage(FILE *f)
 		"  --single-step       KVM_SET_GUEST_DEBUG with KVM_GUESTDBG_SINGLESTEP on\n"
 		"                      every vCPU: each instruction ends in a KVM_EXIT_DEBUG,\n"
 		"                      counted and resumed; more than %u per workload exit\n"
+		"  --pit               create the in-kernel PIT too (KVM_CREATE_PIT2, with\n"
+		"                      its speaker port; with --irqchip); it starts no\n"
+		"                      timer\n"
 		"  --port PORT         I/O port for the io-out workload (default 0x%x);\n"
 		"                      0x20, 0x21, 0xa0, 0xa1, 0x4d0 and 0x4d1 are the\n"
-		"                      in-kernel PIC with --irqchip\n"
+		"                      in-kernel PIC with --irqchip, 0x40-0x43 and 0x61\n"
+		"                      the PIT with --pit\n"
 		"  --ioeventfd         an ioeventfd (KVM_IOEVENTFD) on the io-out port and\n"
 		"                      the mmio address: KVM signals it for each OUT or\n"
 		"                      write there instead of exiting; its count must be\n"
@@ -296,6 +301,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		OPT_IRQCHIP = 256, OPT_PORT, OPT_GUEST, OPT_LOAD, OPT_TIMEOUT,
 		OPT_JSON, OPT_CPUID_LEAF, OPT_CPUID_SUBLEAF, OPT_VMCALL_INSN,
 		OPT_SINGLE_STEP, OPT_IOEVENTFD, OPT_VMS, OPT_PAUSE, OPT_COALESCED,
+		OPT_PIT,
 		OPT_COUNT,	/* OPT_COUNT + kind */
 	};
 	static const struct option opts[] = {
@@ -321,6 +327,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		{ "port",      required_argument, NULL, OPT_PORT },
 		{ "ioeventfd", no_argument,       NULL, OPT_IOEVENTFD },
 		{ "coalesced", no_argument,       NULL, OPT_COALESCED },
+		{ "pit",       no_argument,       NULL, OPT_PIT },
 		{ "guest",     required_argument, NULL, OPT_GUEST },
 		{ "load-addr", required_argument, NULL, OPT_LOAD },
 		{ "timeout",   required_argument, NULL, OPT_TIMEOUT },
@@ -365,6 +372,9 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 			break;
 		case OPT_COALESCED:
 			o->coalesced = true;
+			break;
+		case OPT_PIT:
+			o->pit = true;
 			break;
 		case OPT_PORT:
 			o->port = parse_number("--port", optarg, 0xffff);
@@ -450,15 +460,17 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		usage_error("--port: 0x%x is one of kfp-run's own ports (0x%x, 0x%x, 0x%x, 0x%x)",
 			    o->port, KFP_PORT_MARK, KFP_PORT_DONE,
 			    KFP_PORT_STR, KFP_PORT_SERIAL);
+	if (o->pit && !o->irqchip)
+		usage_error("--pit needs --irqchip (KVM's PIT delivers to its PIC)");
 	if (o->coalesced && (!o->count[KFP_OUT] || o->ioeventfd))
 		usage_error("--coalesced is for the io-out workload, without --ioeventfd");
-	if (o->coalesced && kfp_vm_port_in_kernel(o->port, o->irqchip, false))
-		usage_error("--coalesced: port 0x%x is the in-kernel PIC's with --irqchip",
+	if (o->coalesced && kfp_vm_port_in_kernel(o->port, o->irqchip, o->pit, false))
+		usage_error("--coalesced: port 0x%x is an in-kernel device's (--irqchip, --pit)",
 			    o->port);
 	if (o->ioeventfd && !o->count[KFP_OUT] && !o->count[KFP_MMIO])
 		usage_error("--ioeventfd is for the io-out and mmio workloads");
-	if (o->ioeventfd && kfp_vm_port_in_kernel(o->port, o->irqchip, false))
-		usage_error("--ioeventfd: port 0x%x is the in-kernel PIC's with --irqchip",
+	if (o->ioeventfd && kfp_vm_port_in_kernel(o->port, o->irqchip, o->pit, false))
+		usage_error("--ioeventfd: port 0x%x is an in-kernel device's (--irqchip, --pit)",
 			    o->port);
 	if (o->count[KFP_IRQ] && !o->irqchip)
 		usage_error("irq-hlt needs --irqchip (the in-kernel local APIC)");
@@ -521,7 +533,7 @@ static void tally_vcpu(const struct kfp_opts *o, const struct kfp_vcpu *v,
 		r->tsc_out, r->tsc_in, r->tsc_cpuid, r->tsc_hlt, r->tsc_mmio,
 		r->tsc_msr, r->tsc_vmcall, r->tsc_irq, r->tsc_str,
 	};
-	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip,
+	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip, o->pit,
 						   o->ioeventfd);
 	unsigned long min_debug = 0;
 	unsigned int i;
@@ -811,7 +823,8 @@ static void print_header(const struct kfp_opts *o, size_t image_size)
 
 	printf("%s: %s mode, %u vCPU%s, %s%s", prog, kfp_mode_name(o->mode),
 	       o->nr_vcpus, o->nr_vcpus == 1 ? "" : "s",
-	       o->irqchip ? "in-kernel irqchip" : "no irqchip",
+	       o->irqchip ? o->pit ? "in-kernel irqchip and PIT" : "in-kernel irqchip" :
+	       "no irqchip",
 	       o->single_step ? ", single-step" : "");
 	if (o->guest_file) {
 		printf("; guest %s, %zu bytes at 0x%llx\n", o->guest_file,
@@ -961,6 +974,7 @@ static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
 	printf("  \"mode\": \"%s\",\n", kfp_mode_name(o->mode));
 	printf("  \"vcpus\": %u,\n", o->nr_vcpus);
 	printf("  \"irqchip\": %s,\n", o->irqchip ? "true" : "false");
+	printf("  \"pit\": %s,\n", o->pit ? "true" : "false");
 	printf("  \"single_step\": %s,\n", o->single_step ? "true" : "false");
 	printf("  \"ioeventfd\": %s,\n", o->ioeventfd ? "true" : "false");
 	printf("  \"coalesced\": %s,\n", o->coalesced ? "true" : "false");
@@ -1006,7 +1020,7 @@ static void print_json(const struct kfp_opts *o, const struct kfp_tally *sum,
 /* Kinds KVM completed in the kernel, for the closing line. */
 static void print_ok_line(const struct kfp_opts *o)
 {
-	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip,
+	bool out_in_kernel = kfp_vm_port_in_kernel(o->port, o->irqchip, o->pit,
 						   o->ioeventfd);
 	const char *sep = " (";
 	unsigned int i;
@@ -1115,6 +1129,7 @@ int main(int argc, char **argv)
 	kfp_vm_config_builtin(&cfg, o.mode, &p);
 	cfg.nr_vcpus = o.nr_vcpus;
 	cfg.irqchip = o.irqchip;
+	cfg.pit = o.pit;
 	cfg.single_step = o.single_step;
 	cfg.ioeventfd = o.ioeventfd;
 	cfg.coalesced = o.coalesced;

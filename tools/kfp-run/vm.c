@@ -145,7 +145,8 @@ void kfp_vm_config_builtin(struct kfp_vm_config *cfg, enum kfp_mode mode,
 		cfg->params.out_port = KFP_PORT_WORK;
 }
 
-bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip, bool ioeventfd)
+bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip, bool pit,
+			   bool ioeventfd)
 {
 	/* The i8259 pair and its ELCR registers. */
 	static const unsigned int pic_ports[] = {
@@ -154,6 +155,9 @@ bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip, bool ioeventfd)
 	unsigned int i;
 
 	if (ioeventfd)
+		return true;
+	/* The i8254's counters and control word, and the speaker port. */
+	if (pit && ((port >= 0x40 && port <= 0x43) || port == 0x61))
 		return true;
 	for (i = 0; irqchip && i < ARRAY_SIZE(pic_ports); i++) {
 		if (port == pic_ports[i])
@@ -250,6 +254,11 @@ static int kfp_vm_check_caps(struct kfp_vm *vm)
 	if (cfg->single_step) {
 		ret = kfp_vm_need_cap(vm, KVM_CAP_SET_GUEST_DEBUG,
 				      "--single-step");
+		if (ret)
+			return ret;
+	}
+	if (cfg->pit) {
+		ret = kfp_vm_need_cap(vm, KVM_CAP_PIT2, "--pit");
 		if (ret)
 			return ret;
 	}
@@ -586,6 +595,17 @@ int kfp_vm_create(struct kfp_vm *vm, const struct kfp_vm_config *cfg)
 	if (cfg->irqchip && ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return kfp_vm_fail(vm, -errno, "KVM_CREATE_IRQCHIP: %s",
 				   strerror(errno));
+	/*
+	 * After the irqchip, which the PIT needs; reset, it runs no timer.
+	 * With the speaker port, as QEMU makes it (KVM_PIT_SPEAKER_DUMMY).
+	 */
+	if (cfg->pit) {
+		struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+		if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+			return kfp_vm_fail(vm, -errno, "KVM_CREATE_PIT2: %s",
+					   strerror(errno));
+	}
 	if (cfg->ioeventfd) {
 		ret = kfp_vm_create_ioeventfd(vm);
 		if (ret)

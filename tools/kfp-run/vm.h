@@ -60,6 +60,7 @@ struct kfp_vm_config {
 	enum kfp_mode mode;
 	unsigned int nr_vcpus;		/* 1 .. KFP_MAX_VCPUS */
 	bool irqchip;			/* KVM_CREATE_IRQCHIP */
+	bool pit;			/* KVM_CREATE_PIT2 (with irqchip) */
 	/*
 	 * KVM_SET_GUEST_DEBUG with KVM_GUESTDBG_SINGLESTEP on every vCPU:
 	 * each instruction ends in a KVM_EXIT_DEBUG, counted and resumed.
@@ -179,8 +180,9 @@ void kfp_vm_config_builtin(struct kfp_vm_config *cfg, enum kfp_mode mode,
 /*
  * Does KVM complete the workload's OUTs to @port in the kernel, without
  * an exit to userspace?  For the in-kernel PIC's ports when there is an
- * irqchip, and for a port with an ioeventfd.
+ * irqchip, the PIT's with a PIT, and for a port with an ioeventfd.
  */
-bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip, bool ioeventfd);
+bool kfp_vm_port_in_kernel(unsigned int port, bool irqchip, bool pit,
+			   bool ioeventfd);
 
 #endif /* KFP_VM_H */
