@@ -71,6 +71,20 @@ void kfp_stats_reset(void)
 	mutex_unlock(&kfp_base_lock);
 }
 
+/* @sum's exits completed by handlers and left to KVM (unindexed ones). */
+static void kfp_stats_totals(const struct kfp_cpu_stats *sum, u64 *fast,
+			     u64 *stock)
+{
+	unsigned int i;
+
+	*fast = 0;
+	*stock = sum->unknown;
+	for (i = 0; i < KFP_NR_EXITS; i++) {
+		*fast += sum->fast[i];
+		*stock += sum->stock[i];
+	}
+}
+
 /*
  * At unload, after the hook is gone: the totals since load, resets
  * ignored, so a log of load/unload cycles accounts for every exit the
@@ -78,18 +92,13 @@ void kfp_stats_reset(void)
  */
 void kfp_stats_report(void)
 {
-	struct kfp_cpu_stats *sum = kfp_base;
-	u64 fast = 0, stock = 0;
-	unsigned int i;
+	u64 fast, stock;
 
 	/* The baseline is not needed any more: sum into it. */
-	kfp_stats_sum(sum, kfp_stats);
-	for (i = 0; i < KFP_NR_EXITS; i++) {
-		fast += sum->fast[i];
-		stock += sum->stock[i];
-	}
+	kfp_stats_sum(kfp_base, kfp_stats);
+	kfp_stats_totals(kfp_base, &fast, &stock);
 	pr_info("%llu exits since load: %llu completed by handlers, %llu left to KVM\n",
-		fast + stock + sum->unknown, fast, stock + sum->unknown);
+		fast + stock, fast, stock);
 }
 
 /* --- watched VMs */
@@ -114,21 +123,28 @@ static struct kfp_watchset __rcu *kfp_watches;
 static DEFINE_MUTEX(kfp_watch_lock);
 static bool kfp_watch_files_gone;	/* unload removed debugfs already */
 
+/* @kvm's watch in @ws, or NULL. */
+static struct kfp_watch *kfp_watchset_find(const struct kfp_watchset *ws,
+					   const struct kvm *kvm)
+{
+	unsigned int i;
+
+	for (i = 0; ws && i < ws->n; i++)
+		if (ws->w[i]->kvm == kvm)
+			return ws->w[i];
+	return NULL;
+}
+
 /* With IRQs off, from the wrapper: count the exit for a watched @kvm. */
 void kfp_watch_count(struct kvm *kvm, u32 idx, enum kfp_count what)
 {
-	const struct kfp_watchset *ws = rcu_dereference_sched(kfp_watches);
-	struct kfp_cpu_stats __percpu *s = NULL;
-	unsigned int i;
+	const struct kfp_watch *w =
+		kfp_watchset_find(rcu_dereference_sched(kfp_watches), kvm);
+	struct kfp_cpu_stats __percpu *s;
 
-	for (i = 0; ws && i < ws->n; i++) {
-		if (ws->w[i]->kvm == kvm) {
-			s = ws->w[i]->stats;
-			break;
-		}
-	}
-	if (!s)
+	if (!w)
 		return;
+	s = w->stats;
 	switch (what) {
 	case KFP_COUNT_FAST:
 		this_cpu_inc(s->fast[idx]);
@@ -201,8 +217,7 @@ static void kfp_watch_free(struct kfp_watch *w)
 static int kfp_watch_drop(struct kfp_watch *w, const char *why)
 {
 	struct kfp_cpu_stats *sum;
-	u64 fast = 0, stock = 0;
-	unsigned int i;
+	u64 fast, stock;
 	int ret;
 
 	sum = kmalloc(sizeof(*sum), GFP_KERNEL);
@@ -217,13 +232,9 @@ static int kfp_watch_drop(struct kfp_watch *w, const char *why)
 		debugfs_remove(w->file);
 	synchronize_rcu();	/* no exit counts into w->stats any more */
 	kfp_stats_sum(sum, w->stats);
-	for (i = 0; i < KFP_NR_EXITS; i++) {
-		fast += sum->fast[i];
-		stock += sum->stock[i];
-	}
+	kfp_stats_totals(sum, &fast, &stock);
 	pr_info("exits: VM %s %s: %llu exits, %llu completed by handlers, %llu left to KVM\n",
-		w->name, why, fast + stock + sum->unknown, fast,
-		stock + sum->unknown);
+		w->name, why, fast + stock, fast, stock);
 	kfree(sum);
 	kfp_watch_free(w);
 	return 0;
@@ -231,13 +242,7 @@ static int kfp_watch_drop(struct kfp_watch *w, const char *why)
 
 static struct kfp_watch *kfp_watch_find(struct kvm *kvm)
 {
-	struct kfp_watchset *ws = kfp_watchset();
-	unsigned int i;
-
-	for (i = 0; ws && i < ws->n; i++)
-		if (ws->w[i]->kvm == kvm)
-			return ws->w[i];
-	return NULL;
+	return kfp_watchset_find(kfp_watchset(), kvm);
 }
 
 /* "watch vm=VM" or "unwatch vm=VM"; the VM is named as for rules. */

@@ -29,7 +29,6 @@ struct kfp_scope {
 	unsigned int n;
 	struct kvm *kvm[KFP_SCOPE_VMS];
 	char name[KFP_SCOPE_VMS][KFP_VM_NAME_LEN];
-	struct rcu_head rcu;
 };
 
 struct kfp_slot {
@@ -49,17 +48,21 @@ static struct kfp_slot kfp_slots[KFP_NR_EXITS];
 static DEFINE_MUTEX(kfp_table_lock);
 static const struct kfp_vendor *kfp_vendor;
 
-/* Dispatch, IRQs off: whether @kvm is in @scope (NULL: every VM). */
-static bool kfp_in_scope(const struct kfp_scope *scope, const struct kvm *kvm)
+/* @kvm's place in scope @s, or -1 (also for no scope). */
+static int kfp_scope_find(const struct kfp_scope *s, const struct kvm *kvm)
 {
 	unsigned int i;
 
-	if (!scope)
-		return true;
-	for (i = 0; i < scope->n; i++)
-		if (scope->kvm[i] == kvm)
-			return true;
-	return false;
+	for (i = 0; s && i < s->n; i++)
+		if (s->kvm[i] == kvm)
+			return i;
+	return -1;
+}
+
+/* Dispatch, IRQs off: whether @kvm is in @scope (NULL: every VM). */
+static bool kfp_in_scope(const struct kfp_scope *scope, const struct kvm *kvm)
+{
+	return !scope || kfp_scope_find(scope, kvm) >= 0;
 }
 
 /*
@@ -97,16 +100,6 @@ static void kfp_scope_free(struct kfp_scope *s)
 	for (i = 0; s && i < s->n; i++)
 		kfp_vm_release(s->kvm[i]);
 	kfree(s);
-}
-
-static int kfp_scope_find(const struct kfp_scope *s, const struct kvm *kvm)
-{
-	unsigned int i;
-
-	for (i = 0; s && i < s->n; i++)
-		if (s->kvm[i] == kvm)
-			return i;
-	return -1;
 }
 
 fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
