@@ -77,12 +77,36 @@ skip_all() {
 	ktap_finish
 }
 
-# col REASON COLUMN: a counter from the exits file (COLUMN: exits fast stock l2).
+# col REASON COLUMN [FILE]: a counter from the exits file, or from FILE in
+# its format (a watched VM's vms/PID-FD) (COLUMN: exits fast stock l2).
 col() {
 	awk -v r="$1" -v c="$2" '
 		/^# index/ { for (i = 2; i <= NF; i++) idx[$i] = i - 1; next }
 		$2 == r { print $idx[c]; found = 1 }
-		END { if (!found) print "missing" }' $D/exits
+		END { if (!found) print "missing" }' "${3:-$D/exits}"
+}
+
+# refused FILE CMD...: write each CMD to FILE; succeed only if every write
+# is refused (each one accepted is shown).
+refused() {
+	refused_file=$1
+	refused_any=0
+	shift
+	for refused_cmd in "$@"; do
+		if echo "$refused_cmd" >"$refused_file" 2>/dev/null; then
+			ktap_diag "accepted: $refused_cmd"
+			refused_any=1
+		fi
+	done
+	return $refused_any
+}
+
+# quiet_state: no rules, no handler on, no capture, counters reset.
+quiet_state() {
+	echo clear >$D/rules
+	for h in io cpuid hlt ept; do echo "disable $h" >$D/handlers; done
+	echo clear >$D/capture
+	echo reset >$D/exits
 }
 
 # hits ID: the hit count of rule ID.

@@ -47,13 +47,6 @@ took() {
 	t0=$t1
 }
 
-quiet_state() {
-	echo clear >$D/rules
-	for h in io cpuid hlt ept; do echo "disable $h" >$D/handlers; done
-	echo clear >$D/capture
-	echo reset >$D/exits
-}
-
 # json_out FILE: the OUTs to the work port userspace saw, in total.
 json_out() {
 	sed -n 's/^    "io": {"out": \([0-9]*\),.*/\1/p' "$1" | head -n 1
