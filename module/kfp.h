@@ -9,6 +9,7 @@
 #include <linux/kvm_host.h>
 #include <linux/percpu.h>
 #include <linux/static_call.h>
+#include <asm/tsc.h>
 
 #include "kvm_fastpath.h"
 #include "kfp_compat.h"
@@ -114,7 +115,7 @@ fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
 int kfp_table_control(char *cmd);
 void kfp_table_vm_ended(struct kvm *kvm);
 enum kfp_verdict kfp_skip_by_kvm(struct kvm_vcpu *vcpu);
-void kfp_table_show(struct seq_file *m);
+int kfp_table_show(struct seq_file *m);
 
 /* Built-in handlers */
 extern struct kfp_handler kfp_io_handler;
@@ -162,6 +163,17 @@ int kfp_debugfs_init(void);
 void kfp_debugfs_exit(void);
 
 /*
+ * kfp_timing.c: exit cost per reason, while "timing on".  Off, each use
+ * below is a static branch, a NOP in the hot path.
+ */
+DECLARE_STATIC_KEY_FALSE(kfp_timing_on);
+void kfp_time_entry(struct kvm_vcpu *vcpu);
+void kfp_time_exit(struct kvm_vcpu *vcpu, u64 tsc, u32 idx, bool fast);
+int kfp_timing_init(void);
+void kfp_timing_stop(void);
+void kfp_timing_exit(void);
+
+/*
  * The body of every vendor's wrapper.  KVM calls it with IRQs off, in
  * place of the vendor's vcpu_run; it runs the guest through the real one
  * and then looks at the exit.  @exit_index gives the table index of the
@@ -177,15 +189,22 @@ kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
 	     u32 (*exit_index)(struct kvm_vcpu *vcpu),
 	     fastpath_t (*handle)(struct kvm_vcpu *vcpu, u32 idx))
 {
+	bool fast = false;
+	u64 exit_tsc = 0;
 	fastpath_t ret;
 	u32 idx;
 
+	if (static_branch_unlikely(&kfp_timing_on))
+		kfp_time_entry(vcpu);
 	ret = static_call(kfp_vendor_run)(vcpu, arg);
+	if (static_branch_unlikely(&kfp_timing_on))
+		exit_tsc = rdtsc();
+
 	idx = exit_index(vcpu);
 	if (unlikely(idx >= KFP_NR_EXITS)) {
 		this_cpu_inc(kfp_stats->unknown);
 		kfp_count_vm(vcpu, 0, KFP_COUNT_UNKNOWN);
-		return ret;
+		goto out;
 	}
 
 	/* An L2 exit is L1's hypervisor's business: count it, never handle it. */
@@ -193,7 +212,7 @@ kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
 		this_cpu_inc(kfp_stats->l2_exits[idx]);
 		this_cpu_inc(kfp_stats->stock[idx]);
 		kfp_count_vm(vcpu, idx, KFP_COUNT_L2);
-		return ret;
+		goto out;
 	}
 
 	/*
@@ -204,11 +223,17 @@ kfp_vcpu_run(struct kvm_vcpu *vcpu, kfp_run_arg_t arg,
 	    rcu_access_pointer(kfp_table[idx]) && ret == EXIT_FASTPATH_NONE) {
 		fastpath_t v = handle(vcpu, idx);
 
-		if (v != EXIT_FASTPATH_NONE)
-			return v;
+		if (v != EXIT_FASTPATH_NONE) {
+			ret = v;
+			fast = true;
+			goto out;
+		}
 	}
 	this_cpu_inc(kfp_stats->stock[idx]);
 	kfp_count_vm(vcpu, idx, KFP_COUNT_STOCK);
+out:
+	if (static_branch_unlikely(&kfp_timing_on) && exit_tsc)
+		kfp_time_exit(vcpu, exit_tsc, idx, fast);
 	return ret;
 }
 

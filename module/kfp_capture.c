@@ -134,7 +134,7 @@ void kfp_capture_vm_ended(struct kvm *kvm)
 	}
 }
 
-void kfp_capture_show(struct seq_file *m)
+int kfp_capture_show(struct seq_file *m)
 {
 	unsigned int i;
 	bool ended;
@@ -142,7 +142,7 @@ void kfp_capture_show(struct seq_file *m)
 
 	copy = kmalloc(KFP_CAPTURE_SIZE, GFP_KERNEL);
 	if (!copy)
-		return;
+		return -ENOMEM;
 	kfp_vm_sync();
 	for (i = 0; i < KFP_CAPTURE_VMS; i++) {
 		struct kfp_capture *c = &kfp_captures[i];
@@ -167,6 +167,7 @@ void kfp_capture_show(struct seq_file *m)
 		seq_putc(m, '\n');
 	}
 	kfree(copy);
+	return 0;
 }
 
 /* Empty every buffer; those of ended VMs become free. */

@@ -15,7 +15,7 @@
  */
 bool kfp_capture_put(struct kvm *kvm, u32 val, u8 size);
 void kfp_capture_vm_ended(struct kvm *kvm);
-void kfp_capture_show(struct seq_file *m);
+int kfp_capture_show(struct seq_file *m);
 void kfp_capture_clear(void);
 int kfp_capture_init(void);
 void kfp_capture_exit(void);

@@ -11,6 +11,8 @@
  *   handlers  the exit table; write "enable|disable|detach NAME"
  *   rules     handler rules with hits; write a rule, "del ID" or "clear"
  *   capture   bytes captured per VM; write "clear"
+ *   timing    exit cost per reason, fast and stock; write "on", "off"
+ *             or "reset"
  *
  * Documentation/debugfs.rst is the ABI description.
  */
@@ -27,6 +29,7 @@
 #include "kfp_capture.h"
 #include "kfp_rules.h"
 #include "kfp_stats.h"
+#include "kfp_timing.h"
 
 static struct dentry *kfp_dir, *kfp_vms_dir;
 
@@ -151,8 +154,7 @@ static const struct file_operations kfp_exits_fops = {
 #define KFP_CONTROL_FILE(name, show, control)				\
 static int kfp_##name##_file_show(struct seq_file *m, void *unused)		\
 {									\
-	show(m);							\
-	return 0;							\
+	return show(m);							\
 }									\
 									\
 static int kfp_##name##_file_open(struct inode *inode, struct file *file)	\
@@ -196,6 +198,7 @@ static int kfp_capture_control(char *cmd)
 KFP_CONTROL_FILE(handlers, kfp_table_show, kfp_table_control);
 KFP_CONTROL_FILE(rules, kfp_rules_show, kfp_rules_control);
 KFP_CONTROL_FILE(capture, kfp_capture_show, kfp_capture_control);
+KFP_CONTROL_FILE(timing, kfp_timing_show, kfp_timing_control);
 
 int kfp_debugfs_init(void)
 {
@@ -207,6 +210,7 @@ int kfp_debugfs_init(void)
 	debugfs_create_file("handlers", 0644, kfp_dir, NULL, &kfp_handlers_file_fops);
 	debugfs_create_file("rules", 0644, kfp_dir, NULL, &kfp_rules_file_fops);
 	debugfs_create_file("capture", 0644, kfp_dir, NULL, &kfp_capture_file_fops);
+	debugfs_create_file("timing", 0644, kfp_dir, NULL, &kfp_timing_file_fops);
 	kfp_vms_dir = debugfs_create_dir("vms", kfp_dir);
 	return 0;
 }

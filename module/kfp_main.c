@@ -7,6 +7,7 @@
  *   # insmod kvm_fastpath.ko
  *   # cat /sys/kernel/debug/kvm_fastpath/exits
  *   # echo reset > /sys/kernel/debug/kvm_fastpath/exits
+ *   # echo on > /sys/kernel/debug/kvm_fastpath/timing
  *   # rmmod kvm_fastpath
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -37,10 +38,13 @@ static int __init kfp_init(void)
 	ret = kfp_capture_init();
 	if (ret)
 		goto err_stats;
+	ret = kfp_timing_init();
+	if (ret)
+		goto err_capture;
 	/* Counters first: the hook counts from its first exit on. */
 	ret = kfp_hook_install();
 	if (ret)
-		goto err_capture;
+		goto err_timing;
 	ret = kfp_table_init(kfp_hook_vendor(), enable);
 	if (ret)
 		goto err_table;
@@ -54,6 +58,9 @@ err_table:
 	kfp_hook_remove();
 	kfp_vm_stop();
 	kfp_rules_exit();
+err_timing:
+	kfp_timing_stop();
+	kfp_timing_exit();
 err_capture:
 	kfp_vm_stop();
 	kfp_capture_exit();
@@ -69,8 +76,10 @@ static void __exit kfp_exit(void)
 	kfp_vm_stop();
 	kfp_debugfs_exit();
 	kfp_table_exit();
+	kfp_timing_stop();
 	/* After this, no CPU is in the wrapper: rules and buffers can go. */
 	kfp_hook_remove();
+	kfp_timing_exit();
 	kfp_stats_report();
 	/* They let go of their VMs; then the VMs' references go. */
 	kfp_rules_exit();

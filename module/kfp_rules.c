@@ -540,7 +540,7 @@ static void kfp_rule_show(struct seq_file *m, const struct kfp_rule *r)
 	seq_printf(m, " vm=%s hits=%llu\n", r->vm, kfp_rule_hits(r));
 }
 
-void kfp_rules_show(struct seq_file *m)
+int kfp_rules_show(struct seq_file *m)
 {
 	unsigned int type, i;
 
@@ -554,6 +554,7 @@ void kfp_rules_show(struct seq_file *m)
 			kfp_rule_show(m, rs->rule[i]);
 	}
 	mutex_unlock(&kfp_rules_lock);
+	return 0;
 }
 
 /* From the reaper: @kvm ended, its rules go. */

@@ -84,7 +84,7 @@ static inline void kfp_rule_hit(const struct kfp_rule *r)
 
 /* debugfs "rules": one command per write; 0 or -errno, logged. */
 int kfp_rules_control(char *cmd);
-void kfp_rules_show(struct seq_file *m);
+int kfp_rules_show(struct seq_file *m);
 void kfp_rules_vm_ended(struct kvm *kvm);
 void kfp_rules_exit(void);
 

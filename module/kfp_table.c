@@ -503,7 +503,7 @@ void kfp_table_vm_ended(struct kvm *kvm)
 	mutex_unlock(&kfp_table_lock);
 }
 
-void kfp_table_show(struct seq_file *m)
+int kfp_table_show(struct seq_file *m)
 {
 	u32 i;
 
@@ -530,6 +530,7 @@ void kfp_table_show(struct seq_file *m)
 		seq_putc(m, '\n');
 	}
 	mutex_unlock(&kfp_table_lock);
+	return 0;
 }
 
 /* Install the built-in handlers; enable those named in @enable. */

@@ -32,6 +32,7 @@ run nested_test.sh
 [ $? -ne 1 ] || rc=1	# 4, all skipped: not an SVM host
 run vm_scope_test.sh || rc=1
 run kfp_stat_test.sh || rc=1
+run timing_test.sh || rc=1
 run kfp_run_test.sh
 [ $? -ne 1 ] || rc=1	# 4: not run here
 run smp_test.sh

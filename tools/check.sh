@@ -129,7 +129,7 @@ vm_files() {	# vm_files REL
 		selftests/l2_svm_guest.bin selftests/machine_test.sh \
 		selftests/kfp_stat_test.sh selftests/kfp_run_test.sh \
 		selftests/module_test.sh selftests/smp_test.sh \
-		selftests/vm_scope_test.sh \
+		selftests/vm_scope_test.sh selftests/timing_test.sh \
 		selftests/ktap.sh selftests/kfp_lib.sh
 }
 

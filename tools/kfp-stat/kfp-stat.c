@@ -27,14 +27,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kfp-stat.h"
+
 #define KFP_STAT_DEBUGFS	"/sys/kernel/debug"
 #define KFP_STAT_DIR		KFP_STAT_DEBUGFS "/kvm_fastpath"
 #define KFP_STAT_DEBUGFS_MAGIC	0x64626720	/* DEBUGFS_MAGIC */
 #define KFP_STAT_MAX_ROWS	256
 #define KFP_STAT_MAX_COLS	32
-#define KFP_STAT_MAX_FILE	0x100000
 #define KFP_STAT_MAX_INTERVAL	86400.0
-#define KFP_NSEC_PER_SEC	1000000000LL
 #define KFP_STAT_NO_HEADER \
 	"%s: line 1: no header naming the columns (\"# index name exits ...\")"
 
@@ -69,25 +69,15 @@ struct kfp_table {
 	unsigned long long unindexed;
 };
 
-struct kfp_opts {
-	const char *dir;
-	bool dir_given;
-	bool all;
-	bool json;
-	bool reset;
-	const char *vm;			/* --vm as given */
-	char vm_name[256];		/* the watched VM's file, PID-FD */
-	double interval;		/* --watch; 0: once */
-	unsigned long count;		/* --count; 0: until interrupted */
-};
 
-static const char *prog = "kfp-stat";
+const char *prog = "kfp-stat";
 static int kfp_interrupted;	/* __atomic: set by the signal handler */
 
 static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s [-a] [-j] [-r] [-w SECONDS [-c N]] [-d DIR] [--vm VM]\n"
+		"       %s -t|--hist REASON [--cycles] [-j] [-r] [-w SECONDS [-c N]] [-d DIR]\n"
 		"\n"
 		"Show kvm_fastpath's VM-exit counters per exit reason, like perf kvm\n"
 		"stat: exits, those completed in the fast path, those passed to stock\n"
@@ -111,17 +101,24 @@ static void print_usage(FILE *f)
 		"                       rules for it (its own and vm=all); VM is PID-FD,\n"
 		"                       as in /sys/kernel/debug/kvm, or the PID of a\n"
 		"                       process with one watched VM\n"
+		"  -t, --time           the cost of exits per reason instead (DIR/timing,\n"
+		"                       while 'on' is written to it), like perf kvm stat\n"
+		"                       report: samples, samples%%, time%%, min, max and\n"
+		"                       mean +- %% (relative spread of the mean), for the\n"
+		"                       exits handlers completed (fast) and KVM's (stock);\n"
+		"                       time from each VM exit to the vCPU's next entry\n"
+		"  --hist REASON        the histogram of REASON's times (log2 buckets)\n"
+		"  --cycles             with --time or --hist: TSC cycles, not ns\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Reading needs root (debugfs).  Exit status: 0 ok, 1 the counters\n"
 		"cannot be read or reset (module not loaded, debugfs not mounted, no\n"
 		"permission, a malformed file), 2 bad arguments.\n",
-		prog, KFP_STAT_DIR);
+		prog, prog, KFP_STAT_DIR);
 }
 
 /* Exit 2 with one line on stderr. */
-[[gnu::format(printf, 1, 2)]]
-static noreturn void usage_error(const char *fmt, ...)
+noreturn void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -134,8 +131,7 @@ static noreturn void usage_error(const char *fmt, ...)
 }
 
 /* Exit 1 with one line on stderr. */
-[[gnu::format(printf, 1, 2)]]
-static noreturn void die(const char *fmt, ...)
+noreturn void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -175,6 +171,9 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		{ "reset", no_argument,       NULL, 'r' },
 		{ "dir",   required_argument, NULL, 'd' },
 		{ "vm",    required_argument, NULL, 'V' },
+		{ "time",  no_argument,       NULL, 't' },
+		{ "hist",  required_argument, NULL, 'H' },
+		{ "cycles", no_argument,      NULL, 'C' },
 		{ "help",  no_argument,       NULL, 'h' },
 		{ NULL,    0,                 NULL, 0 },
 	};
@@ -182,7 +181,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "aw:c:jrd:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "aw:c:jrd:th", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			o->all = true;
@@ -219,6 +218,16 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 				usage_error("--vm: '%s' is not PID or PID-FD", optarg);
 			o->vm = optarg;
 			break;
+		case 't':
+			o->time = true;
+			break;
+		case 'H':
+			o->hist = optarg;
+			o->time = true;
+			break;
+		case 'C':
+			o->cycles = true;
+			break;
 		case 'h':
 			print_usage(stdout);
 			exit(0);
@@ -233,13 +242,19 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
 		usage_error("--count needs --watch");
 	if (o->vm && o->reset)
 		usage_error("--reset zeroes the totals; a VM counts from its watch");
+	if (o->vm && o->time)
+		usage_error("--time and --hist are for all VMs; --vm is for counts");
+	if (o->cycles && !o->time)
+		usage_error("--cycles needs --time or --hist");
+	if (o->all && o->time)
+		usage_error("--all is for counts; --time shows each timed reason");
 }
 
 /*
  * Why @path cannot be opened, in words: for the module's own directory,
  * whether debugfs is mounted and the module loaded.
  */
-static noreturn void die_open(const struct kfp_opts *o, const char *path,
+noreturn void die_open(const struct kfp_opts *o, const char *path,
 			      int err)
 {
 	struct statfs sfs;
@@ -299,7 +314,7 @@ static void find_vm(struct kfp_opts *o)
 }
 
 /* The whole file, NUL-terminated; dies on errors. */
-static char *read_file(const struct kfp_opts *o, const char *path)
+char *read_file(const struct kfp_opts *o, const char *path)
 {
 	size_t len = 0, size = 4096;
 	char *buf = malloc(size);
@@ -404,8 +419,6 @@ static void print_rules(void)
 		       kfp_rules.r[i].hits, kfp_rules.r[i].rule);
 }
 
-static void json_string(const char *s);
-
 static void print_rules_json(void)
 {
 	unsigned int i;
@@ -424,22 +437,22 @@ static void print_rules_json(void)
 	printf("%s]\n}\n", kfp_rules.n ? "\n  " : "");
 }
 
-/* Split @line at blanks into at most KFP_STAT_MAX_COLS words. */
-static int split(char *line, char **word)
+/* Split @line at blanks into at most @max words; -1 if it has more. */
+int split(char *line, char **word, int max)
 {
 	char *save = NULL, *w;
 	int n = 0;
 
 	for (w = strtok_r(line, " \t", &save); w;
 	     w = strtok_r(NULL, " \t", &save)) {
-		if (n == KFP_STAT_MAX_COLS)
+		if (n == max)
 			return -1;
 		word[n++] = w;
 	}
 	return n;
 }
 
-static bool parse_u64(const char *s, unsigned long long *val)
+bool parse_u64(const char *s, unsigned long long *val)
 {
 	char *end;
 
@@ -455,7 +468,7 @@ static void parse_header(struct kfp_table *t, char *line, const char *path)
 	unsigned int i, j;
 	int n;
 
-	n = split(line + 1, t->col);
+	n = split(line + 1, t->col, KFP_STAT_MAX_COLS);
 	if (n < 0)
 		die("%s: line 1: more than %d columns", path, KFP_STAT_MAX_COLS);
 	t->ncols = n;
@@ -491,14 +504,14 @@ static void parse_table(struct kfp_table *t, char *buf, const char *path)
 		}
 		if (line[0] == '#') {
 			/* "# unindexed N"; other comments are skipped. */
-			n = split(line + 1, word);
+			n = split(line + 1, word, KFP_STAT_MAX_COLS);
 			if (n == 2 && !strcmp(word[0], "unindexed") &&
 			    !parse_u64(word[1], &t->unindexed))
 				die("%s: line %u: bad unindexed count", path,
 				    lineno);
 			continue;
 		}
-		n = split(line, word);
+		n = split(line, word, KFP_STAT_MAX_COLS);
 		if (n == 0)
 			continue;
 		if (n != (int)t->ncols)
@@ -582,7 +595,7 @@ static unsigned long long column_sum(const struct kfp_table *t, unsigned int c)
 	return sum;
 }
 
-static double percent(unsigned long long n, unsigned long long total)
+double percent(unsigned long long n, unsigned long long total)
 {
 	return total ? 100.0 * n / total : 0.0;
 }
@@ -660,7 +673,7 @@ static void print_table(const struct kfp_opts *o, const struct kfp_table *t)
 	printf(" %7.2f%%\n", total ? 100.0 : 0.0);
 }
 
-static void json_string(const char *s)
+void json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -733,7 +746,7 @@ static void print_json(const struct kfp_opts *o, const struct kfp_table *t,
 }
 
 /* Write "reset" to the exits file. */
-static void reset_counters(const struct kfp_opts *o, const char *path)
+void reset_counters(const struct kfp_opts *o, const char *path)
 {
 	static const char cmd[] = "reset";
 	struct statfs sfs;
@@ -761,7 +774,7 @@ static void reset_counters(const struct kfp_opts *o, const char *path)
 		die("%s: %s", path, strerror(errno));
 }
 
-static long long now_ns(void)
+long long now_ns(void)
 {
 	struct timespec ts;
 
@@ -804,15 +817,14 @@ static char *read_table(const struct kfp_opts *o, const char *path,
 	return buf;
 }
 
-/* --watch: the exits of each interval, until interrupted or --count. */
-static void kfp_stat_watch(const struct kfp_opts *o, const char *path)
+/*
+ * --watch: call @tick for each interval of o->interval seconds, with the
+ * interval's number and its length, until interrupted or --count.
+ */
+void watch_loop(const struct kfp_opts *o, watch_tick_t *tick, void *arg)
 {
-	static struct kfp_table tables[3];
-	struct kfp_table *prev = &tables[0], *raw = &tables[1];
-	struct kfp_table *delta = &tables[2], *swap;
 	long long step = o->interval * KFP_NSEC_PER_SEC;
 	struct sigaction sa = { .sa_handler = on_interrupt };
-	char *prev_buf, *raw_buf, *delta_buf;
 	long long start, next, then;
 	struct timespec ts;
 	unsigned long i;
@@ -821,7 +833,6 @@ static void kfp_stat_watch(const struct kfp_opts *o, const char *path)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	prev_buf = read_table(o, path, prev);
 	start = now_ns();
 	then = start;
 	for (i = 1; !o->count || i <= o->count; i++) {
@@ -834,34 +845,59 @@ static void kfp_stat_watch(const struct kfp_opts *o, const char *path)
 			;
 		if (__atomic_load_n(&kfp_interrupted, __ATOMIC_RELAXED))
 			break;
-
-		/* One reading, parsed twice: kept raw, and as the delta. */
-		raw_buf = read_file(o, path);
-		delta_buf = strdup(raw_buf);
-		if (!delta_buf)
-			die("out of memory");
-		parse_table(raw, raw_buf, path);
-		parse_table(delta, delta_buf, path);
-		table_delta(delta, prev);
-		read_rules(o);
-		if (o->json) {
-			print_json(o, delta, path, i, (now_ns() - then) / 1e9);
-		} else {
-			printf("%s-- interval %lu: %.2f s --\n", i > 1 ? "\n" : "",
-			       i, (now_ns() - then) / 1e9);
-			print_table(o, delta);
-			print_rules();
-		}
+		tick(o, i, (now_ns() - then) / 1e9, arg);
 		fflush(stdout);
 		then = now_ns();
-		free(delta_buf);
-		free(prev_buf);
-		prev_buf = raw_buf;
-		swap = prev;
-		prev = raw;
-		raw = swap;
 	}
-	free(prev_buf);
+}
+
+/* The exits file's readings for --watch: the last one, raw. */
+struct kfp_watch_state {
+	const char *path;
+	struct kfp_table tables[2];
+	struct kfp_table *prev, *delta;
+	char *prev_buf;
+};
+
+static void kfp_stat_tick(const struct kfp_opts *o, unsigned long i,
+			  double elapsed, void *arg)
+{
+	struct kfp_watch_state *w = arg;
+	char *raw_buf, *delta_buf;
+
+	/* One reading, parsed twice: kept raw, and as the delta. */
+	raw_buf = read_file(o, w->path);
+	delta_buf = strdup(raw_buf);
+	if (!delta_buf)
+		die("out of memory");
+	parse_table(w->delta, delta_buf, w->path);
+	table_delta(w->delta, w->prev);
+	read_rules(o);
+	if (o->json) {
+		print_json(o, w->delta, w->path, i, elapsed);
+	} else {
+		printf("%s-- interval %lu: %.2f s --\n", i > 1 ? "\n" : "",
+		       i, elapsed);
+		print_table(o, w->delta);
+		print_rules();
+	}
+	free(delta_buf);
+	free(w->prev_buf);
+	w->prev_buf = raw_buf;
+	parse_table(w->prev, raw_buf, w->path);
+}
+
+/* --watch: the exits of each interval. */
+static void kfp_stat_watch(const struct kfp_opts *o, const char *path)
+{
+	static struct kfp_watch_state w;
+
+	w.path = path;
+	w.prev = &w.tables[0];
+	w.delta = &w.tables[1];
+	w.prev_buf = read_table(o, path, w.prev);
+	watch_loop(o, kfp_stat_tick, &w);
+	free(w.prev_buf);
 }
 
 int main(int argc, char **argv)
@@ -870,6 +906,10 @@ int main(int argc, char **argv)
 	char path[4096];
 
 	parse_args(argc, argv, &o);
+	if (o.time) {
+		kfp_time_main(&o);
+		return 0;
+	}
 	if (o.vm)
 		find_vm(&o);
 	if (snprintf(path, sizeof(path), o.vm ? "%s/vms/%s" : "%s/exits", o.dir,
