@@ -96,7 +96,7 @@ if [ "$(id -u)" -eq 0 ] && $nobody true 2>/dev/null; then
 	can_nobody=1
 fi
 
-ktap_plan 43
+ktap_plan 52
 
 # --- host part: fake files ------------------------------------------
 expect 0 '^usage: kfp-stat' "--help prints usage" --help
@@ -260,6 +260,43 @@ done
 [ $bad = 0 ] && ktap_ok "a malformed --vm is a usage error" || ktap_fail "a malformed --vm is a usage error"
 rm -rf "$fake/vms" "$fake/rules"
 expect 0 '"rules": null' "no rules file: JSON rules is null" -d "$fake" --json
+
+# --time and --hist: a timing file as the module writes it (two rows,
+# the histograms summing to the counts; TSC 2 GHz, so ns = cycles / 2).
+z8="0 0 0 0 0 0 0 0"
+cat >"$fake/timing" <<TIMING
+# timing on
+# tsc_khz 2000000
+# unpaired 3
+# buckets 32: 0 below 16 cycles, b [2^(b+3), 2^(b+4)), 31 open
+# index name side count sum min max sumsq hist...
+30 IO_INSTRUCTION fast 600 240000 300 900 0x00000000000000000000000005f5e100 0 0 0 0 0 500 100 0 $z8 $z8 $z8
+10 CPUID stock 400 2400000 4000 9000 0x00000000000000000000000366bf3b00 0 0 0 0 0 0 0 0 0 300 100 0 $z8 $z8 0 0 0 0
+TIMING
+expect 0 '^CPUID +stock +400 +40\.00% +90\.91% +2000 +4500 +3000\.0 ' \
+	"--time: samples, shares, min, max and mean in ns" -d "$fake" --time
+expect 0 '^IO_INSTRUCTION +fast +600 +60\.00% +9\.09% +300 +900 +400\.0 ' \
+	"--time --cycles: cycles as the module counts them" -d "$fake" --time --cycles
+expect 0 '^unpaired entries \(no exit of theirs recorded\): 3$' "--time: unpaired entries" -d "$fake" -t
+"$stat" -d "$fake" --hist IO_INSTRUCTION >"$out" 2>&1
+check "--hist: one reason's buckets, from its first to its last, summing to its count" \
+	[ "$(awk '$1 ~ /^[0-9]+$/ { printf "%s:%s ", $1, $5 }' "$out")" = "256:500 512:100 " ]
+"$stat" -d "$fake" --time --json >"$out" 2>&1
+check "--time --json: every field of a row" \
+	grep -q '"name": "CPUID", "side": "stock", "count": 400, "samples_percent": 40.00, "time_percent": 90.91, "sum_cycles": 2400000, "min_cycles": 4000, "max_cycles": 9000, "mean_cycles": 6000.0, "min_ns": 2000.0, "max_ns": 4500.0, "mean_ns": 3000.0' "$out"
+if command -v python3 >/dev/null; then
+	check "--time --json: one valid JSON object, histograms summing to counts" \
+		python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert all(sum(r["hist"]) == r["count"] for r in d["exits"]) and len(d["exits"]) == 2' "$out"
+else
+	ktap_skip "--time --json: one valid JSON object" "needs python3"
+fi
+expect 1 'no exits timed' "--hist of a reason with no exits timed fails" -d "$fake" --hist HLT
+expect 2 'are for all VMs' "--time with --vm is a usage error" -d "$fake" --time --vm 1
+sed -i 's/^30 IO_INSTRUCTION fast 600 /30 IO_INSTRUCTION fast x600 /' "$fake/timing"
+expect 1 'line 6: not a timing row' "--time: a malformed row is reported" -d "$fake" --time
+rm -f "$fake/timing"
 
 # --- module part: kvm_fastpath loaded --------------------------------
 o=300 i=100 c=400 h=20 m=50

@@ -23,7 +23,8 @@
 # exits are too few for the 0.5% bound.
 #
 # Results: bench.md (the tables, also printed), bench.csv, bench.png,
-# and per kernel the emulated machine's log.
+# timing.png (exit cost per reason, fast and stock, from debugfs timing),
+# and per kernel the emulated machine's log and timing files.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,7 +69,7 @@ bench_vmx() {
 		die "the emulated run for $rel failed; see $log"
 	fi
 	sed -i 's/\r$//' "$log"	# the serial console's line ends
-	for cfg in stock stock-again stock-kdev off watched on on-vm null null-done; do
+	for cfg in stock stock-again stock-kdev off watched timed on on-timed on-vm null null-done; do
 		grep -q "^BENCH-OK $cfg\$" "$log" ||
 			die "$rel: configuration $cfg was not verified; see $log"
 	done
@@ -82,6 +83,8 @@ bench_vmx() {
 		printf "vmx,%s,%s,%s,%d,%.0f,%.1f\n", rel, $2, $3, $4, $5, $5 / $4
 	}
 	END { exit bad }' "$log" >"$part" || die "$rel: wrong exit counts; see $log"
+	# The timing file of each timed configuration, for the timing chart.
+	sed -n 's/^BENCH-TIMING //p' "$log" >"$results/timing-$rel.txt"
 }
 
 # The SVM wall-clock run: QEMU TCG with nested SVM, one run of each
@@ -155,20 +158,26 @@ if command -v gnuplot >/dev/null; then
 	awk -F, -v dir="$results" -f tools/bench/plotdata.awk "$csv"
 	gnuplot -e "dir='$results'" tools/bench/plot.gp ||
 		die "gnuplot failed"
+	# Exit cost per reason, fast and stock, from the first kernel's run.
+	awk -f tools/bench/timingdata.awk "$results/timing-${rels[0]}.txt" \
+		>"$results/timing.dat"
+	gnuplot -e "dir='$results'; rel='${rels[0]}'" tools/bench/timing.gp ||
+		die "gnuplot failed (timing chart)"
 else
 	echo "bench: no gnuplot (make deps installs gnuplot-nox): no chart" >&2
 fi
 
-# Complete results: every configuration's rows for every kernel (43:
-# 7 kinds in 4 configurations, 6 in watched and on-vm, 1 in each null), a
-# table per kernel, a chart.
+# Complete results: every configuration's rows for every kernel (55:
+# 7 kinds in 4 configurations, 6 in watched, timed, on-timed and on-vm,
+# 1 in each null), a table per kernel, the charts.
 rows=$(awk -F, '$1 == "vmx"' "$csv" | wc -l)
-[ "$rows" -eq $((43 * ${#rels[@]})) ] ||
-	die "bench.csv has $rows rows, not $((43 * ${#rels[@]}))"
+[ "$rows" -eq $((55 * ${#rels[@]})) ] ||
+	die "bench.csv has $rows rows, not $((55 * ${#rels[@]}))"
 [ "$(grep -c '^| CPUID leaf 0 |' "$md")" -eq ${#rels[@]} ] ||
 	die "bench.md lacks a table per kernel"
 if command -v gnuplot >/dev/null; then
 	[ -s "$results/bench.png" ] || die "no chart"
+	[ -s "$results/timing.png" ] || die "no timing chart"
 fi
 
 cat "$md"
@@ -178,4 +187,4 @@ if ! awk -F, -f tools/bench/report.awk -v check=1 "$csv"; then
 	echo "bench: $msg (smoke run: not an error)"
 fi
 echo
-echo "bench: results in ${results#"$top"/}/ (bench.md, bench.csv, bench.png)"
+echo "bench: results in ${results#"$top"/}/ (bench.md, bench.csv, bench.png, timing.png)"

@@ -82,6 +82,19 @@ bench_watched() {
 	return $rc
 }
 
+# bench_timed CONFIG KFP-RUN-ARGS...: as bench, with timing on; the
+# timing file follows as "BENCH-TIMING CONFIG LINE" lines.
+bench_timed() {
+	cfg=$1
+	echo on >$D/timing && echo reset >$D/timing && echo reset >$D/exits ||
+		fail "$cfg: switching timing on"
+	bench "$@"
+	rc=$?
+	echo off >$D/timing
+	sed "s/^/BENCH-TIMING $cfg /" $D/timing
+	return $rc
+}
+
 # must CONFIG DESCRIPTION CONDITION...: fail unless the test holds.
 must() {
 	cfg=$1
@@ -175,6 +188,11 @@ bench_watched watched $mixed || { cat out.txt; fail "watched: kfp-run failed"; }
 must watched "exits went to a fast path" no_fast
 echo "BENCH-OK watched"
 
+# 2c. The same with timing on (debugfs timing): what it costs each exit.
+bench_timed timed $mixed || { cat out.txt; fail "timed: kfp-run failed"; }
+must timed "exits went to a fast path" no_fast
+echo "BENCH-OK timed"
+
 # 3. The built-in handlers on.  kfp-run fails, by design: userspace no
 # longer sees the OUTs, INs and MMIO writes the module completed.
 kfp_workload_rules || fail "adding rules"
@@ -188,6 +206,11 @@ must on "MSR writes taken by a handler" fast_is MSR_WRITE 0
 must on "VMCALL taken by a handler" fast_is VMCALL 0
 must on "MSR writes missing" stock_at_least MSR_WRITE $N
 must on "VMCALLs missing" stock_at_least VMCALL $N
+# 3a. The same with timing on: its cost on the fast path, and each
+# reason's fast cost for the chart (stock's is the timed run's).
+bench_timed on-timed $mixed
+must on-timed "OUT and IN not all fast" fast_is IO_INSTRUCTION $((2 * N))
+echo "BENCH-OK on-timed"
 kfp_handlers disable io cpuid ept || fail "disabling handlers"
 echo clear >$D/rules
 
