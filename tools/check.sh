@@ -133,6 +133,10 @@ vm_files() {	# vm_files REL
 		selftests/ktap.sh selftests/kfp_lib.sh
 }
 
+# perf for the QEMU machines, where timing_test.sh compares "perf kvm
+# stat" with the module's timing (it skips, saying why, without it).
+tools/perf-bundle.sh build/perf.tgz || echo "   (no perf in the emulated machines)"
+
 # The emulated machines run side by side, one per core: each is one
 # single-threaded emulator.  A job's output goes to LOG, its exit code
 # and time to LOG.rc; the results are read in order once all are done.
@@ -161,10 +165,13 @@ selftests() {
 	mkdir -p "$logs/$name.files"
 	: >"$logs/$name.files/settings.sh"
 	[ $# -eq 0 ] || printf 'export %s\n' "$@" >"$logs/$name.files/settings.sh"
+	local perf=()
+	[ "$machine" != svm ] || [ ! -s build/perf.tgz ] || perf=(build/perf.tgz)
 	# shellcheck disable=SC2046
 	emu_job "$name" tools/emu/run.sh --machine "$machine" --kernel "$rel" \
 		--cpus "$cpus" --timeout 2400 --out "$logs/$name" \
-		selftests/run_in_vm.sh $(vm_files "$rel") "$logs/$name.files/settings.sh"
+		selftests/run_in_vm.sh $(vm_files "$rel") "${perf[@]}" \
+		"$logs/$name.files/settings.sh"
 }
 
 # The machines and kernels: VMX (Bochs haswell) and SVM (QEMU TCG) on

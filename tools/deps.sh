@@ -26,7 +26,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential bc kmod flex bison libelf-dev sparse xz-utils zstd
       busybox-static cpio bochs bochsbios vgabios isolinux syslinux-common
       xorriso qemu-system-x86 linux-source-6.12 gnuplot-nox python3
-      mmdebstrap debian-archive-keyring)
+      mmdebstrap debian-archive-keyring linux-perf)
 
 missing() {
 	local p
