@@ -27,7 +27,10 @@ mkdir -p $tmp
 # paused TAG ARGS...: kfp-run --pause ARGS in the background, its stdin
 # the fifo $tmp/TAG.in held open here on fd 5 (TAG a) or 6 (TAG b); its
 # output in $tmp/TAG.out and .err; waits until its VMs exist.  Sets
-# TAG_pid and TAG_vms (their names, PID-FD).
+# TAG_pid and TAG_vms (their names, PID-FD).  The waits here poll every
+# tenth of a second (busybox's sleep takes fractions): in the emulated
+# machine kfp-run has its VMs in about that, and a whole second a poll
+# was most of each wait.
 paused() {
 	tag=$1
 	shift
@@ -37,8 +40,8 @@ paused() {
 	eval "${tag}_pid=$!"
 	if [ "$tag" = a ]; then exec 5>$tmp/$tag.in; else exec 6>$tmp/$tag.in; fi
 	i=0
-	while ! grep -q paused $tmp/$tag.err 2>/dev/null && [ $i -lt 300 ]; do
-		sleep 1
+	while ! grep -q paused $tmp/$tag.err 2>/dev/null && [ $i -lt 3000 ]; do
+		sleep 0.1
 		i=$((i + 1))
 	done
 	eval "${tag}_vms=\"$(sed -n 's/^kfp-run: vm //p' $tmp/$tag.err | tr '\n' ' ')\""
@@ -49,8 +52,8 @@ paused() {
 ran() {
 	if [ "$1" = a ]; then echo >&5; else echo >&6; fi
 	i=0
-	while ! grep -q 'kfp-run: ran' $tmp/$1.err 2>/dev/null && [ $i -lt 600 ]; do
-		sleep 1
+	while ! grep -q 'kfp-run: ran' $tmp/$1.err 2>/dev/null && [ $i -lt 6000 ]; do
+		sleep 0.1
 		i=$((i + 1))
 	done
 }
