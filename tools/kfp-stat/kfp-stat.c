@@ -113,7 +113,17 @@ static void print_usage(FILE *f)
 		"\n"
 		"Reading needs root (debugfs).  Exit status: 0 ok, 1 the counters\n"
 		"cannot be read or reset (module not loaded, debugfs not mounted, no\n"
-		"permission, a malformed file), 2 bad arguments.\n",
+		"permission, a malformed file), 2 bad arguments.\n"
+		"\n"
+		"Example: --time --cycles in the emulated VMX machine (its TSC counts\n"
+		"instructions), OUTs completed by a sink rule, CPUIDs left to KVM:\n"
+		"\n"
+		"  exit reason              side     samples samples%%    time%%         min         max        mean       +-\n"
+		"  CPUID                    stock       2000   33.30%%   39.48%%         814       16239       848.8    1.32%%\n"
+		"  IO_INSTRUCTION           fast        2000   33.30%%   23.07%%         496         496       496.0    0.00%%\n"
+		"  MSR_WRITE                stock       2000   33.30%%   36.96%%         773        4092       794.5    0.70%%\n"
+		"\n"
+		"Documentation/usage.rst has the rest of that run, and the JSON.\n",
 		prog, prog, KFP_STAT_DIR);
 }
 
