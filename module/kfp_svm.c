@@ -167,10 +167,19 @@ static enum kfp_verdict kfp_svm_skip(struct kvm_vcpu *vcpu)
 	return KFP_REENTER;
 }
 
+/* The wrapper while timing is on (kfp_timing.c); unused in KFP_NO_TIMING. */
+static noinline notrace __maybe_unused fastpath_t
+kfp_svm_vcpu_run_timed(struct kvm_vcpu *vcpu, kfp_run_arg_t arg)
+{
+	return kfp_vcpu_run(vcpu, arg, kfp_svm_exit_index, kfp_svm_handle, true);
+}
+
 static notrace fastpath_t kfp_svm_vcpu_run(struct kvm_vcpu *vcpu,
 					   kfp_run_arg_t arg)
 {
-	return kfp_vcpu_run(vcpu, arg, kfp_svm_exit_index, kfp_svm_handle);
+	if (kfp_timing_branch())
+		return kfp_svm_vcpu_run_timed(vcpu, arg);
+	return kfp_vcpu_run(vcpu, arg, kfp_svm_exit_index, kfp_svm_handle, false);
 }
 
 /*

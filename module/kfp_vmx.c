@@ -121,10 +121,19 @@ static noinline fastpath_t kfp_vmx_handle(struct kvm_vcpu *vcpu, u32 idx)
 	return kfp_table_dispatch(vcpu, idx, &exit);
 }
 
+/* The wrapper while timing is on (kfp_timing.c); unused in KFP_NO_TIMING. */
+static noinline notrace __maybe_unused fastpath_t
+kfp_vmx_vcpu_run_timed(struct kvm_vcpu *vcpu, kfp_run_arg_t arg)
+{
+	return kfp_vcpu_run(vcpu, arg, kfp_vmx_exit_index, kfp_vmx_handle, true);
+}
+
 static notrace fastpath_t kfp_vmx_vcpu_run(struct kvm_vcpu *vcpu,
 					   kfp_run_arg_t arg)
 {
-	return kfp_vcpu_run(vcpu, arg, kfp_vmx_exit_index, kfp_vmx_handle);
+	if (kfp_timing_branch())
+		return kfp_vmx_vcpu_run_timed(vcpu, arg);
+	return kfp_vcpu_run(vcpu, arg, kfp_vmx_exit_index, kfp_vmx_handle, false);
 }
 
 /*

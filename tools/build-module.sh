@@ -7,7 +7,9 @@
 #   tools/build-module.sh RELEASE [make arguments...]
 #
 # kbuild writes objects next to the sources, so each release gets a
-# shadow tree of symlinks in build/RELEASE/; the module lands there.
+# shadow tree of symlinks in build/RELEASE/ (or in $KFP_BUILD_DIR, for a
+# second build of one release, as make bench's without timing's branch);
+# the module lands there.
 #
 # A release whose headers need a newer userland than the host's (7.x)
 # builds inside the userland 'make deps' made for it: the project tree
@@ -26,7 +28,7 @@ root=$(cat "$cache/kernels/$rel/userland" 2>/dev/null || echo host)
 kdir=$(cat "$cache/kernels/$rel/build" 2>/dev/null || echo "/usr/src/linux-headers-$rel")
 [ -d "$root$kdir" ] || { echo "build-module: no headers in $root$kdir: run 'make deps'" >&2; exit 2; }
 
-out=$top/build/$rel
+out=${KFP_BUILD_DIR:-$top/build/$rel}
 mkdir -p "$out/module" "$out/selftests" "$out/tools/bench"
 find "$out" -xtype l -delete		# sources removed since the last build
 ln -sfn "$top/Kbuild" "$out/Kbuild"

@@ -173,6 +173,14 @@ bench stock-kdev --mode long --irqchip --port 0x21 io-out $N ||
 	{ cat out.txt; fail "stock-kdev: kfp-run failed"; }
 echo "BENCH-OK stock-kdev"
 
+# 1b. Timing off costs nothing measurable: a long CPUID loop ($NT exits,
+# as many in a smoke run) with the module built without timing's static
+# branch (KFP_NO_TIMING), then with the real one, handlers off both times.
+insmod ./kvm_fastpath-notiming.ko || fail "insmod kvm_fastpath-notiming.ko"
+bench untimed-long --mode long cpuid $NT || { cat out.txt; fail "untimed-long: kfp-run failed"; }
+rmmod kvm_fastpath || fail "rmmod kvm_fastpath (no timing)"
+echo "BENCH-OK untimed-long"
+
 # 2. The module loaded, every handler off: the hook alone.
 insmod ./kvm_fastpath.ko || fail "insmod kvm_fastpath.ko"
 grep -q ' enabled ' $D/handlers && fail "a handler is enabled after a plain insmod"
@@ -182,6 +190,8 @@ must off "exits missing from stock" stock_reasons
 bench_irq off
 must off "exits went to a fast path" no_fast
 echo "BENCH-OK off"
+bench off-long --mode long cpuid $NT || { cat out.txt; fail "off-long: kfp-run failed"; }
+echo "BENCH-OK off-long"
 
 # 2b. The same with the VM watched: per-VM counters on every exit.
 bench_watched watched $mixed || { cat out.txt; fail "watched: kfp-run failed"; }
