@@ -5,7 +5,8 @@
 # changes rules, resets counters and unloads the module; capture from two
 # vCPUs of one VM and from two VMs at once.  Every exit is accounted for:
 # what the module says it completed plus what userspace saw equals what
-# the guests made.  Run with kvm_fastpath loaded (after fastpath_test);
+# the guests made; every other load of those times exits (timing=1).
+# Run with kvm_fastpath loaded (after fastpath_test);
 # it is loaded, with no rules and no handler on, when this ends.
 #
 #   KFP_SMP_CYCLES=N   load/unload cycles under load (default 100)
@@ -28,7 +29,7 @@ cycles=${KFP_SMP_CYCLES:-100}
 stress=${KFP_SMP_STRESS:-200000}
 outs=${KFP_SMP_OUTS:-20000}
 rules=${KFP_SMP_RULES:-100}
-plan=11
+plan=12
 
 ktap_plan $plan
 [ -w $D/rules ] || skip_all $plan "kvm_fastpath not loaded (no $D/rules)"
@@ -212,10 +213,24 @@ end_vm() {	# end_vm SLOT: collect a finished VM's counts
 }
 start_vm 0
 start_vm 1
+# Every other load times exits (timing=1): unloading with timing on, its
+# IPI reads and resets under load.  Before each such unload, the timing
+# table must hold the VMs' OUTs.
+timed=0
+timed_ok=0
 c=0
 while [ $c -lt "$cycles" ]; do
+	if [ $((c % 2)) = 0 ] && [ $c -gt 0 ]; then
+		timed=$((timed + 1))
+		awk -v r=$R_IO '$2 == r && $4 > 0' $D/timing | grep -q . &&
+			echo reset >$D/timing && timed_ok=$((timed_ok + 1))
+	fi
 	rmmod kvm_fastpath || bad=1
-	insmod $ko || bad=1
+	if [ $((c % 2)) = 1 ]; then
+		insmod $ko timing=1 || bad=1
+	else
+		insmod $ko || bad=1
+	fi
 	echo "io ports=0x510 dir=out size=1 action=sink" >$D/rules || bad=1
 	echo "enable io" >$D/handlers || bad=1
 	for s in 0 1; do
@@ -238,6 +253,9 @@ ktap_check "and every OUT accounted for (module + userspace = made)" \
 	test $((fast + seen)) = $made
 ktap_check "the handler took part (some OUTs completed by it, some by userspace)" \
 	test "$fast" -gt 0 -a "$seen" -gt 0
+ktap_diag "$timed_ok of the $timed loads with timing=1 had timed the OUTs when unloaded"
+ktap_check "loads with timing=1 timed the VMs' OUTs and unloaded clean" \
+	test "$timed" -gt 0 -a "$timed_ok" = "$timed"
 rm -f $out.*
 quiet_state
 ktap_finish
