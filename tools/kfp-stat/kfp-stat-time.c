@@ -33,8 +33,9 @@ struct kfp_time_row {
 	unsigned long long index;
 	const char *name, *side;
 	unsigned long long count, sum, min, max;
-	long double sumsq;
 	unsigned long long hist[KFP_TIME_BUCKETS];
+
+	long double sumsq;	/* the file's 128 bits */
 };
 
 struct kfp_timing {
@@ -334,14 +335,17 @@ static void print_time_json(const struct kfp_opts *o, struct kfp_timing *t,
 		json_string(row->name);
 		printf(", \"side\": ");
 		json_string(row->side);
-		printf(", \"count\": %llu, \"samples_percent\": %.2f, \"time_percent\": %.2f,"
-		       " \"sum_cycles\": %llu, \"min_cycles\": %llu, \"max_cycles\": %llu,"
-		       " \"mean_cycles\": %.1f, \"min_ns\": %.1f, \"max_ns\": %.1f,"
-		       " \"mean_ns\": %.1f, \"spread_percent\": %.2f, \"hist\": [",
-		       row->count, percent(row->count, n), percent(row->sum, sum),
-		       row->sum, row->min, row->max, mean(row),
-		       ns_of(t, row->min), ns_of(t, row->max),
-		       ns_of(t, mean(row)), spread(row));
+		printf(", \"count\": %llu, \"samples_percent\": %.2f",
+		       row->count, percent(row->count, n));
+		printf(", \"time_percent\": %.2f, \"sum_cycles\": %llu",
+		       percent(row->sum, sum), row->sum);
+		printf(", \"min_cycles\": %llu, \"max_cycles\": %llu",
+		       row->min, row->max);
+		printf(", \"mean_cycles\": %.1f, \"min_ns\": %.1f",
+		       mean(row), ns_of(t, row->min));
+		printf(", \"max_ns\": %.1f, \"mean_ns\": %.1f",
+		       ns_of(t, row->max), ns_of(t, mean(row)));
+		printf(", \"spread_percent\": %.2f, \"hist\": [", spread(row));
 		for (b = 0; b < KFP_TIME_BUCKETS; b++)
 			printf("%s%llu", b ? ", " : "", row->hist[b]);
 		printf("]}%s\n", ++k < shown ? "," : "");

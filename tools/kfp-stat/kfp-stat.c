@@ -69,7 +69,6 @@ struct kfp_table {
 	unsigned long long unindexed;
 };
 
-
 const char *prog = "kfp-stat";
 static int kfp_interrupted;	/* __atomic: set by the signal handler */
 
@@ -264,8 +263,7 @@ static void parse_args(int argc, char **argv, struct kfp_opts *o)
  * Why @path cannot be opened, in words: for the module's own directory,
  * whether debugfs is mounted and the module loaded.
  */
-noreturn void die_open(const struct kfp_opts *o, const char *path,
-			      int err)
+noreturn void die_open(const struct kfp_opts *o, const char *path, int err)
 {
 	struct statfs sfs;
 	struct stat st;
