@@ -4,7 +4,7 @@
 # tools/bench/timing.gp reads DIR/timing.dat (tools/bench/timingdata.awk)
 # and writes DIR/timing.png.
 
-set terminal pngcairo size 1000, 460 font "sans,10"
+set terminal pngcairo size 1000, 500 font "sans,10"
 set output dir . "/timing.png"
 set title "Exit cost per reason from kvm\\_fastpath's debugfs timing, " . rel . \
 	  "\n(VMX in Bochs: TSC = emulated instructions, exit to the vCPU's next entry)"
@@ -17,7 +17,7 @@ set ylabel "mean cycles per exit (log scale)"
 set logscale y
 set yrange [100:*]
 set grid ytics
-set key top right
+set key outside bottom center horizontal
 set xtics noenhanced
 plot dir . "/timing.dat" using 2:xtic(1) title "stock KVM (handlers off)" lc rgb "#777777", \
 	'' using 3 title "fast path (handlers on)" lc rgb "#2a7ab9", \
