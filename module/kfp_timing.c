@@ -152,42 +152,53 @@ static void kfp_time_merge(struct kfp_time_stat *to,
 		to->hist[b] += from->hist[b];
 }
 
-static void kfp_time_add(struct kfp_time_cpu *sum, const struct kfp_time_cpu *t)
+/* Add a CPU's statistics @t into @sum. */
+static void kfp_time_add(struct kfp_time_cpu *t, void *sum)
 {
+	struct kfp_time_cpu *to = sum;
 	unsigned int i;
 
 	for (i = 0; i < KFP_NR_EXITS; i++) {
-		kfp_time_merge(&sum->fast[i], &t->fast[i]);
-		kfp_time_merge(&sum->stock[i], &t->stock[i]);
+		kfp_time_merge(&to->fast[i], &t->fast[i]);
+		kfp_time_merge(&to->stock[i], &t->stock[i]);
 	}
-	sum->unpaired += t->unpaired;
+	to->unpaired += t->unpaired;
 }
+
+static void kfp_time_zero(struct kfp_time_cpu *t, void *unused)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+struct kfp_time_call {
+	void (*fn)(struct kfp_time_cpu *t, void *arg);
+	void *arg;
+};
 
 /* By IPI, so not between an entry's reads and its accounting. */
-static void kfp_time_add_mine(void *sum)
+static void kfp_time_call_mine(void *call)
 {
-	kfp_time_add(sum, this_cpu_read(kfp_time_mine));
+	const struct kfp_time_call *c = call;
+
+	c->fn(this_cpu_read(kfp_time_mine), c->arg);
 }
 
-static void kfp_time_zero_mine(void *unused)
+/*
+ * @fn(stats, @arg) for every CPU's statistics: on that CPU, by IPI, if it
+ * is online; here if not (nothing runs there).
+ */
+static void kfp_time_each_cpu(void (*fn)(struct kfp_time_cpu *t, void *arg),
+			      void *arg)
 {
-	memset(this_cpu_read(kfp_time_mine), 0, sizeof(struct kfp_time_cpu));
-}
-
-/* Run @fn on every CPU for its own statistics; offline ones here. */
-static void kfp_time_each_cpu(smp_call_func_t fn, void *arg)
-{
+	struct kfp_time_call call = { .fn = fn, .arg = arg };
 	unsigned int cpu;
 
 	cpus_read_lock();
 	for_each_possible_cpu(cpu) {
 		if (cpu_online(cpu))
-			smp_call_function_single(cpu, fn, arg, 1);
-		else if (fn == kfp_time_add_mine)
-			kfp_time_add(arg, per_cpu(kfp_time_mine, cpu));
+			smp_call_function_single(cpu, kfp_time_call_mine, &call, 1);
 		else
-			memset(per_cpu(kfp_time_mine, cpu), 0,
-			       sizeof(struct kfp_time_cpu));
+			fn(per_cpu(kfp_time_mine, cpu), arg);
 	}
 	cpus_read_unlock();
 }
@@ -250,10 +261,10 @@ int kfp_timing_control(char *cmd)
 
 	mutex_lock(&kfp_timing_lock);
 	if (!strcmp(cmd, "on") || !strcmp(cmd, "off")) {
-		ret = kfp_timing_switch(cmd[1] == 'n');
+		ret = kfp_timing_switch(!strcmp(cmd, "on"));
 	} else if (!strcmp(cmd, "reset")) {
 		if (kfp_time_slots)
-			kfp_time_each_cpu(kfp_time_zero_mine, NULL);
+			kfp_time_each_cpu(kfp_time_zero, NULL);
 	} else {
 		pr_warn_ratelimited("timing: write \"on\", \"off\" or \"reset\"\n");
 		ret = -EINVAL;
@@ -295,7 +306,7 @@ int kfp_timing_show(struct seq_file *m)
 			mutex_unlock(&kfp_timing_lock);
 			return -ENOMEM;
 		}
-		kfp_time_each_cpu(kfp_time_add_mine, sum);
+		kfp_time_each_cpu(kfp_time_add, sum);
 	}
 	mutex_unlock(&kfp_timing_lock);
 
