@@ -87,10 +87,8 @@ static void parse_timing(struct kfp_timing *t, char *buf, const char *path)
 	int n;
 
 	memset(t, 0, sizeof(*t));
-	for (line = buf; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+	next = buf;
+	while ((line = next_line(&next))) {
 		lineno++;
 		if (line[0] == '#') {
 			n = split(line + 1, word, KFP_TIME_COLS);
@@ -194,24 +192,18 @@ static double spread(const struct kfp_time_row *r)
 	return 100.0 * sqrtl(var / r->count) / m;
 }
 
-static unsigned long long total_count(const struct kfp_timing *t)
+/* All rows' exits and cycles. */
+static void totals(const struct kfp_timing *t, unsigned long long *n,
+		   unsigned long long *sum)
 {
-	unsigned long long n = 0;
 	unsigned int r;
 
-	for (r = 0; r < t->nrows; r++)
-		n += t->row[r].count;
-	return n;
-}
-
-static unsigned long long total_sum(const struct kfp_timing *t)
-{
-	unsigned long long n = 0;
-	unsigned int r;
-
-	for (r = 0; r < t->nrows; r++)
-		n += t->row[r].sum;
-	return n;
+	*n = 0;
+	*sum = 0;
+	for (r = 0; r < t->nrows; r++) {
+		*n += t->row[r].count;
+		*sum += t->row[r].sum;
+	}
 }
 
 static bool row_wanted(const struct kfp_opts *o, const struct kfp_time_row *r)
@@ -231,10 +223,11 @@ static int cmp_samples(const void *a, const void *b)
 
 static void print_time_table(const struct kfp_opts *o, struct kfp_timing *t)
 {
-	unsigned long long n = total_count(t), sum = total_sum(t);
+	unsigned long long n, sum;
 	const char *u = o->cycles ? "cycles" : "ns";
 	unsigned int r;
 
+	totals(t, &n, &sum);
 	qsort(t->row, t->nrows, sizeof(t->row[0]), cmp_samples);
 	printf("timing %s, TSC %llu kHz, times in %s from exit to the vCPU's next entry\n\n",
 	       t->state, t->tsc_khz, u);
@@ -308,9 +301,10 @@ static void print_time_json(const struct kfp_opts *o, struct kfp_timing *t,
 			    const char *path, unsigned long interval_no,
 			    double elapsed)
 {
-	unsigned long long n = total_count(t), sum = total_sum(t);
+	unsigned long long n, sum;
 	unsigned int r, b, shown = 0, k = 0;
 
+	totals(t, &n, &sum);
 	printf("{\n  \"version\": 1,\n  \"source\": ");
 	json_string(path);
 	printf(",\n  \"timing\": ");

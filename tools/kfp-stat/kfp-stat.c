@@ -359,6 +359,23 @@ char *read_file(const struct kfp_opts *o, const char *path)
 }
 
 /*
+ * The line at *@rest, NUL-terminated in place, *@rest moved past it; NULL
+ * at the end of the text or at an empty line, which ends a file's table.
+ */
+char *next_line(char **rest)
+{
+	char *line = *rest, *end;
+
+	if (!line || !*line)
+		return NULL;
+	end = strchr(line, '\n');
+	if (end)
+		*end++ = '\0';
+	*rest = end;
+	return line;
+}
+
+/*
  * The module's rules file, "ID TYPE KEY=VALUE... hits=N" per rule.  A
  * module without one (older) leaves .present false: "rules" is then null.
  */
@@ -396,10 +413,8 @@ static void read_rules(const struct kfp_opts *o)
 		return;
 	kfp_rules.present = true;
 	kfp_rules.buf = read_file(o, path);
-	for (line = kfp_rules.buf; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+	next = kfp_rules.buf;
+	while ((line = next_line(&next))) {
 		if (line[0] == '#' || !line[0])
 			continue;
 		hits = strstr(line, " hits=");
@@ -499,10 +514,8 @@ static void parse_table(struct kfp_table *t, char *buf, const char *path)
 	int n;
 
 	memset(t, 0, sizeof(*t));
-	for (line = buf; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+	next = buf;
+	while ((line = next_line(&next))) {
 		lineno++;
 		if (lineno == 1) {
 			if (line[0] != '#')

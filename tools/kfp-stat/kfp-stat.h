@@ -35,6 +35,7 @@ noreturn void usage_error(const char *fmt, ...);
 noreturn void die(const char *fmt, ...);
 noreturn void die_open(const struct kfp_opts *o, const char *path, int err);
 char *read_file(const struct kfp_opts *o, const char *path);
+char *next_line(char **rest);
 int split(char *line, char **word, int max);
 bool parse_u64(const char *s, unsigned long long *val);
 double percent(unsigned long long n, unsigned long long total);
