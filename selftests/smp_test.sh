@@ -221,9 +221,16 @@ timed_ok=0
 c=0
 while [ $c -lt "$cycles" ]; do
 	if [ $((c % 2)) = 0 ] && [ $c -gt 0 ]; then
+		# A VM may have just been restarted and made no OUT yet:
+		# give the guests up to 5 s to make one.
 		timed=$((timed + 1))
-		awk -v r=$R_IO '$2 == r && $4 > 0' $D/timing | grep -q . &&
-			echo reset >$D/timing && timed_ok=$((timed_ok + 1))
+		w=0
+		until awk -v r=$R_IO '$2 == r && $4 > 0' $D/timing | grep -q . ||
+			[ $w -ge 50 ]; do
+			sleep 0.1
+			w=$((w + 1))
+		done
+		[ $w -lt 50 ] && echo reset >$D/timing && timed_ok=$((timed_ok + 1))
 	fi
 	rmmod kvm_fastpath || bad=1
 	if [ $((c % 2)) = 1 ]; then
