@@ -36,7 +36,7 @@ tools:
 	$(MAKE) -C tools/kfp-stat
 
 selftests: tools
-	$(MAKE) -C selftests
+	$(MAKE) -C selftests $(if $(KREL),KFP_REL=$(KREL))
 
 # Manual pages from the tools' own --help.
 %.1: %
@@ -66,7 +66,7 @@ KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KREL)/updates/kvm_fastpath.ko*
-	-depmod -b $(or $(DESTDIR),/) $(KREL)
+	$(if $(DESTDIR),,-depmod $(KREL))
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS)))
 	rm -f $(addprefix $(DESTDIR)$(MAN1DIR)/,$(notdir $(TOOLS:=.1)))
 

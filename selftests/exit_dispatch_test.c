@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ktap.h"
+#include "kfp_ksft.h"
 #include "vm.h"
 
 #ifndef KFP_EXITS_PATH		/* overridable to test the parser */
@@ -136,7 +136,7 @@ static int kfp_snapshot_read(struct kfp_snapshot *s)
 	f = fopen(KFP_EXITS_PATH, "r");
 	if (!f) {
 		ret = -errno;
-		ktap_print_msg("open %s: %s", KFP_EXITS_PATH, strerror(errno));
+		ksft_print_msg("open %s: %s\n", KFP_EXITS_PATH, strerror(errno));
 		return ret;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -145,7 +145,7 @@ static int kfp_snapshot_read(struct kfp_snapshot *s)
 		if (!header) {
 			ret = kfp_parse_header(line, pos, &ncols);
 			if (ret) {
-				ktap_print_msg("%s: bad header '%s'",
+				ksft_print_msg("%s: bad header '%s'\n",
 					       KFP_EXITS_PATH, copy);
 				break;
 			}
@@ -162,14 +162,14 @@ static int kfp_snapshot_read(struct kfp_snapshot *s)
 		if (line[0] == '\n')
 			continue;
 		if (s->nr == KFP_MAX_ROWS) {
-			ktap_print_msg("%s: more than %d rows", KFP_EXITS_PATH,
+			ksft_print_msg("%s: more than %d rows\n", KFP_EXITS_PATH,
 				       KFP_MAX_ROWS);
 			ret = -E2BIG;
 			break;
 		}
 		ret = kfp_parse_row(line, pos, ncols, s, s->nr);
 		if (ret) {
-			ktap_print_msg("%s: cannot parse '%s'", KFP_EXITS_PATH,
+			ksft_print_msg("%s: cannot parse '%s'\n", KFP_EXITS_PATH,
 				       copy);
 			break;
 		}
@@ -177,11 +177,11 @@ static int kfp_snapshot_read(struct kfp_snapshot *s)
 	}
 	if (!ret && !header) {
 		ret = -EINVAL;
-		ktap_print_msg("%s: empty", KFP_EXITS_PATH);
+		ksft_print_msg("%s: empty\n", KFP_EXITS_PATH);
 	}
 	if (!ret && ferror(f)) {
 		ret = -EIO;
-		ktap_print_msg("read %s failed", KFP_EXITS_PATH);
+		ksft_print_msg("read %s failed\n", KFP_EXITS_PATH);
 	}
 	fclose(f);
 	return ret;
@@ -199,7 +199,7 @@ static bool kfp_snapshot_get(const struct kfp_snapshot *s, const char *name,
 			return true;
 		}
 	}
-	ktap_print_msg("no %s line in %s", name, KFP_EXITS_PATH);
+	ksft_print_msg("no %s line in %s\n", name, KFP_EXITS_PATH);
 	return false;
 }
 
@@ -231,7 +231,7 @@ static bool kfp_mmio_caching(void)
 
 	f = fopen(KFP_MMIO_CACHING_PATH, "r");
 	if (!f) {
-		ktap_print_msg("cannot read %s, assuming Y", KFP_MMIO_CACHING_PATH);
+		ksft_print_msg("cannot read %s, assuming Y\n", KFP_MMIO_CACHING_PATH);
 		return true;
 	}
 	if (fscanf(f, " %c", &c) != 1)
@@ -249,7 +249,7 @@ static bool kfp_kvm_unusable(int err)
 static bool kfp_check(const char *what, unsigned long long expected,
 		      unsigned long long got)
 {
-	ktap_print_msg("%s: expected %llu got %llu", what, expected, got);
+	ksft_print_msg("%s: expected %llu got %llu\n", what, expected, got);
 	return expected == got;
 }
 
@@ -299,19 +299,19 @@ static void test_launcher(const struct kfp_guest_params *p)
 	if (!ret)
 		ret = kfp_vm_run(&vm);
 	if (kfp_kvm_unusable(ret)) {
-		ktap_test_skip(vm.err, "%s", desc);
+		ksft_test_result_skip("%s: %s\n", desc, vm.err);
 		kfp_vm_destroy(&vm);
 		return;
 	}
 	if (ret) {
-		ktap_print_msg("%s", vm.err);
-		ktap_test_fail("%s", desc);
+		ksft_print_msg("%s\n", vm.err);
+		ksft_test_result_fail("%s\n", desc);
 		kfp_vm_destroy(&vm);
 		return;
 	}
 	ok = kfp_check_launcher(p, &vm.vcpus[0]);
 	kfp_vm_destroy(&vm);
-	ktap_test_result(ok, "%s", desc);
+	ksft_test_result(ok, "%s\n", desc);
 }
 
 /* Module counters at KFP_PORT_MARK, taken from inside the run loop. */
@@ -419,7 +419,7 @@ static int kfp_run_measured(const struct kfp_guest_params *p,
 		return ret;
 	}
 	if (ret) {
-		ktap_print_msg("guest run failed: %s", vm.err);
+		ksft_print_msg("guest run failed: %s\n", vm.err);
 		return ret;
 	}
 	return kfp_snapshot_read(after);
@@ -439,7 +439,7 @@ static void test_module_deltas(const struct kfp_guest_params *p)
 		if (kfp_vendor_svm())
 			deltas = kfp_deltas_svm;
 		caching = kfp_mmio_caching();
-		ktap_print_msg("mmio_caching=%c", caching ? 'Y' : 'N');
+		ksft_print_msg("mmio_caching=%c\n", caching ? 'Y' : 'N');
 		ret = kfp_run_measured(p, &before, &after, &skip);
 	} else {
 		skip = KFP_NOT_LOADED;
@@ -462,12 +462,12 @@ static void test_module_deltas(const struct kfp_guest_params *p)
 		bool ok = !ret;
 
 		if (skip) {
-			ktap_test_skip(skip, "%s", deltas[i].desc);
+			ksft_test_result_skip("%s: %s\n", deltas[i].desc, skip);
 			continue;
 		}
 		if (!deltas[i].reasons[0]) {
-			ktap_test_skip("SVM has no EPT misconfiguration exit: MMIO is npf alone",
-				       "%s", deltas[i].desc);
+			ksft_test_result_skip("%s: %s\n", deltas[i].desc,
+					      "SVM has no EPT misconfiguration exit: MMIO is npf alone");
 			continue;
 		}
 		for (j = 0; ok && j < 2 && deltas[i].reasons[j]; j++) {
@@ -483,7 +483,7 @@ static void test_module_deltas(const struct kfp_guest_params *p)
 				       "EPT_VIOLATION + EPT_MISCONFIG" :
 				       deltas[i].reasons[0],
 				       expected[i], got);
-		ktap_test_result(ok, "%s", deltas[i].desc);
+		ksft_test_result(ok, "%s\n", deltas[i].desc);
 	}
 }
 
@@ -511,23 +511,23 @@ static void test_write_bogus(void)
 	int ret;
 
 	if (!kfp_module_loaded()) {
-		ktap_test_skip(KFP_NOT_LOADED, "%s", desc);
+		ksft_test_result_skip("%s: %s\n", desc, KFP_NOT_LOADED);
 		return;
 	}
 	if (kfp_snapshot_read(&before)) {
-		ktap_test_fail("%s", desc);
+		ksft_test_result_fail("%s\n", desc);
 		return;
 	}
 	ret = kfp_exits_write("bogus");
 	ok = ret == -EINVAL;
 	if (!ok)
-		ktap_print_msg("write \"bogus\": expected %s got %s",
+		ksft_print_msg("write \"bogus\": expected %s got %s\n",
 			       strerror(EINVAL), ret ? strerror(-ret) : "success");
 	if (kfp_snapshot_read(&after))
 		ok = false;
 	else
 		ok &= kfp_snapshot_equal(&before, &after);
-	ktap_test_result(ok, "%s", desc);
+	ksft_test_result(ok, "%s\n", desc);
 }
 
 static void test_reset(void)
@@ -539,17 +539,17 @@ static void test_reset(void)
 	int ret;
 
 	if (!kfp_module_loaded()) {
-		ktap_test_skip(KFP_NOT_LOADED, "%s", desc);
+		ksft_test_result_skip("%s: %s\n", desc, KFP_NOT_LOADED);
 		return;
 	}
 	ret = kfp_exits_write("reset");
 	if (ret) {
-		ktap_print_msg("write \"reset\": %s", strerror(-ret));
-		ktap_test_fail("%s", desc);
+		ksft_print_msg("write \"reset\": %s\n", strerror(-ret));
+		ksft_test_result_fail("%s\n", desc);
 		return;
 	}
 	if (kfp_snapshot_read(&s)) {
-		ktap_test_fail("%s", desc);
+		ksft_test_result_fail("%s\n", desc);
 		return;
 	}
 	for (i = 0; i < s.nr; i++) {
@@ -557,7 +557,7 @@ static void test_reset(void)
 			ok &= kfp_same(s.row[i].name, 0, s.row[i].val[j]);
 	}
 	ok &= kfp_check("unindexed", 0, s.unindexed);
-	ktap_test_result(ok, "%s", desc);
+	ksft_test_result(ok, "%s\n", desc);
 }
 
 static void print_usage(const char *prog)
@@ -582,20 +582,20 @@ int main(int argc, char **argv)
 			    errno || !scale || scale > KFP_MAX_SCALE) {
 				fprintf(stderr, "%s: -n: bad scale '%s'\n",
 					argv[0], optarg);
-				return KTAP_EXIT_FAIL;
+				return KSFT_FAIL;
 			}
 			break;
 		case 'h':
 			print_usage(argv[0]);
-			return KTAP_EXIT_PASS;
+			return KSFT_PASS;
 		default:
 			print_usage(argv[0]);
-			return KTAP_EXIT_FAIL;
+			return KSFT_FAIL;
 		}
 	}
 	if (optind < argc) {
 		print_usage(argv[0]);
-		return KTAP_EXIT_FAIL;
+		return KSFT_FAIL;
 	}
 
 	p.n_out = 50 * scale;
@@ -604,9 +604,9 @@ int main(int argc, char **argv)
 	p.n_hlt = 10 * scale;
 	p.n_mmio = 8 * scale;
 
-	ktap_print_header();
-	ktap_set_plan(KFP_TEST_PLAN);
-	ktap_print_msg("guest: out=%u in=%u cpuid=%u hlt=%u mmio=%u",
+	ksft_print_header();
+	ksft_set_plan(KFP_TEST_PLAN);
+	ksft_print_msg("guest: out=%u in=%u cpuid=%u hlt=%u mmio=%u\n",
 		       p.n_out, p.n_in, p.n_cpuid, p.n_hlt, p.n_mmio);
 
 	test_launcher(&p);
@@ -616,5 +616,5 @@ int main(int argc, char **argv)
 	/* Last: no VM is running now. */
 	test_reset();
 
-	return ktap_finished();
+	ksft_finished();
 }

@@ -227,13 +227,18 @@ vmcall_rax() {
 got=$(vmcall_rax long)
 ktap_diag "stock VMCALL: rax=$got (-KVM_ENOSYS is 0xfffffffffffffc18)"
 [ "$got" = 0xfffffffffffffc18 ] && ktap_ok "stock KVM answers VMCALL with -KVM_ENOSYS" || ktap_fail "stock KVM answers VMCALL with -KVM_ENOSYS"
+# The test handler module: beside this script (the emulated machine's
+# flat directory) or in kselftest's test_modules/.
+handler=./kfp_test_handler.ko
+[ -f $handler ] || handler=./test_modules/kfp_test_handler.ko
+[ -f $handler ] || ktap_diag "no kfp_test_handler.ko here or in test_modules/: build it for $(uname -r) (selftests/test_modules)"
 listed() {
 	grep -q 'test_vmcall enabled kfp_test_handler' $D/handlers
 }
 stock_vmcall() {
 	[ "$(vmcall_rax long)" = 0xfffffffffffffc18 ]
 }
-if insmod ./kfp_test_handler.ko; then
+if insmod $handler; then
 	ktap_check "registered handler is listed" listed
 	got=$(vmcall_rax long)
 	ktap_diag "VMCALL with the test handler: rax=$got"
@@ -267,7 +272,7 @@ fi
 # A detach first: the module's exit then unregisters nothing, quietly
 # (module_test.sh's last point fails on any WARNING).
 detach_then_rmmod() {
-	insmod ./kfp_test_handler.ko && echo "detach test_vmcall" >$D/handlers &&
+	insmod $handler && echo "detach test_vmcall" >$D/handlers &&
 		! listed && rmmod kfp_test_handler
 }
 ktap_check "detach, then rmmod: its exit's unregister is a no-op" detach_then_rmmod
@@ -276,7 +281,7 @@ ktap_check "detach, then rmmod: its exit's unregister is a no-op" detach_then_rm
 # it, before its memory does (a VMCALL would otherwise run freed code).
 mark=kfp-selftest-failinit-$$
 echo "$mark" >/dev/kmsg
-if insmod ./kfp_test_handler.ko fail_init=1 2>/dev/null; then
+if insmod $handler fail_init=1 2>/dev/null; then
 	ktap_fail "a module whose init fails after registering does not load"
 	rmmod kfp_test_handler
 else
@@ -301,7 +306,7 @@ else
 fi
 refused=0
 for r in $forbidden; do
-	if insmod ./kfp_test_handler.ko reason=$((r)) 2>/dev/null; then
+	if insmod $handler reason=$((r)) 2>/dev/null; then
 		ktap_diag "exit $r accepted a handler"
 		rmmod kfp_test_handler
 		refused=1
@@ -309,7 +314,7 @@ for r in $forbidden; do
 done
 ktap_check "exits KVM must handle itself are refused a handler ($forbidden)" test $refused = 0
 ktap_check "the refusal is logged" sh -c "dmesg | grep -q 'is not an instruction exit; KVM must handle it'"
-if insmod ./kfp_test_handler.ko reason=$((allowed)) && listed; then
+if insmod $handler reason=$((allowed)) && listed; then
 	ktap_ok "a raw instruction exit code ($allowed) takes a handler"
 else
 	ktap_fail "a raw instruction exit code ($allowed) takes a handler"

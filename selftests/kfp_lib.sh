@@ -12,6 +12,11 @@ else
 	R_MISCONFIG=EPT_MISCONFIG R_HCALL=VMCALL R_MSR_WRITE=MSR_WRITE
 fi
 
+# The module the tests load and unload: $KFP_MODULE, else kvm_fastpath.ko
+# beside the tests, else the installed one (make install, DKMS).
+ko=${KFP_MODULE:-./kvm_fastpath.ko}
+[ -f "$ko" ] || ko=$(modinfo -n kvm_fastpath 2>/dev/null) || ko=./kvm_fastpath.ko
+
 # On SVM, exits other than IO reach a handler only if the CPU reports the
 # next RIP (NRIPS); QEMU's TCG does not.
 if grep -q '^instruction_length: all' $D/info 2>/dev/null; then

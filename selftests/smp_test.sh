@@ -23,7 +23,6 @@ cd "$(dirname "$0")" || exit 1
 . ./kfp_lib.sh
 run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
-ko=./kvm_fastpath.ko
 out=/tmp/kfp-smp.$$
 cycles=${KFP_SMP_CYCLES:-100}
 stress=${KFP_SMP_STRESS:-200000}

@@ -79,13 +79,17 @@ fi
 
 echo on >$D/timing
 echo reset >$D/timing
-# perf, where the machine carries it (tools/perf-bundle.sh: the QEMU
-# machines), records the same run with "perf kvm stat record".
+# perf, where the machine carries it (tools/perf-bundle.sh's, in
+# $KFP_PERF_TGZ or here: the QEMU machines) or has it installed, records
+# the same run with "perf kvm stat record".
 perf=""
-if [ -s ./perf.tgz ] && mkdir -p $tmp/perf && tar -C $tmp/perf -xzf ./perf.tgz; then
+bundle=${KFP_PERF_TGZ:-./perf.tgz}
+if [ -s "$bundle" ] && mkdir -p $tmp/perf && tar -C $tmp/perf -xzf "$bundle"; then
 	perf="$tmp/perf/lib/ld-linux-x86-64.so.2 --library-path $tmp/perf/lib $tmp/perf/perf"
 	$perf --version >$tmp/perf.version 2>&1 || perf=""
 	why_no_perf="perf did not start: $(head -n 1 $tmp/perf.version)"
+elif command -v perf >/dev/null 2>&1 && perf --version >/dev/null 2>&1; then
+	perf=perf
 else
 	why_no_perf="no perf in this machine (make check carries tools/perf-bundle.sh's into the QEMU machines only)"
 fi

@@ -15,7 +15,6 @@ run=./kfp-run
 [ -x "$run" ] || run=../tools/kfp-run/kfp-run
 stat=./kfp-stat
 [ -x "$stat" ] || stat=../tools/kfp-stat/kfp-stat
-ko=./kvm_fastpath.ko
 tmp=/tmp/kfp-vm.$$
 n=200		# OUTs per VM
 plan=34

@@ -5,6 +5,7 @@
 # kernel release, out of the source tree:
 #
 #   tools/build-module.sh RELEASE [make arguments...]
+#   tools/build-module.sh --have RELEASE    exit 0 if it can (headers there)
 #
 # kbuild writes objects next to the sources, so each release gets a
 # shadow tree of symlinks in build/RELEASE/ (or in $KFP_BUILD_DIR, for a
@@ -19,13 +20,19 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${KFP_CACHE:-$top/.cache}
-rel=${1:?usage: build-module.sh RELEASE [make arguments...]}
+have=
+[ "${1:-}" != --have ] || { have=1; shift; }
+rel=${1:?usage: build-module.sh [--have] RELEASE [make arguments...]}
 shift
 root=$(cat "$cache/kernels/$rel/userland" 2>/dev/null || echo host)
 [ "$root" != host ] || root=
 # A kernel the project built itself (tools/emu/debug-kernel.sh) names its
 # object tree; Debian's have their headers package.
 kdir=$(cat "$cache/kernels/$rel/build" 2>/dev/null || echo "/usr/src/linux-headers-$rel")
+if [ -n "$have" ]; then
+	[ -d "$root$kdir" ]
+	exit
+fi
 [ -d "$root$kdir" ] || { echo "build-module: no headers in $root$kdir: run 'make deps'" >&2; exit 2; }
 
 out=${KFP_BUILD_DIR:-$top/build/$rel}

@@ -14,6 +14,9 @@
 #      (tools/emu/reports.awk)
 #   6. the report detector fails a run with a WARNING and a Missing ENDBR
 #   7. a make bench smoke run
+#   8. the packages: make deb, lintian, apt install with DKMS for two
+#      kernels in a trixie userland, purge; the DKMS-built module's
+#      selftests, run directly and under kselftest's run_kselftest.sh
 #
 # Every KTAP test point counts; the last line is "N passed, N failed,
 # N skipped" and the exit code is non-zero if anything failed.
@@ -120,17 +123,16 @@ ktap "host kfp_stat_test:" "$logs/host-kfp_stat.log"
 selftests/reports_test.sh >"$logs/host-reports.log" 2>&1
 ktap "host reports_test:" "$logs/host-reports.log"
 
-# The files the selftests need inside the emulated machine.
-vm_files() {	# vm_files REL
-	echo "build/$1/kvm_fastpath.ko" "build/$1/selftests/kfp_test_handler.ko" \
+# The files the selftests need inside the emulated machine: the module
+# (build/REL/, or MODULE), the test handler, the tools, and the tests in
+# kselftest's order (kselftest-list.txt, which run_in_vm.sh follows).
+make -s -C selftests emit_tests COLLECTION=kvm_fastpath >build/kselftest-list.txt
+vm_files() {	# vm_files REL [MODULE]
+	echo "${2:-build/$1/kvm_fastpath.ko}" "build/$1/selftests/kfp_test_handler.ko" \
 		tools/kfp-run/kfp-run tools/kfp-stat/kfp-stat \
-		selftests/exit_dispatch_test selftests/fastpath_test.sh \
-		selftests/passthrough_test.sh selftests/nested_test.sh \
-		selftests/l2_svm_guest.bin selftests/machine_test.sh \
-		selftests/kfp_stat_test.sh selftests/kfp_run_test.sh \
-		selftests/module_test.sh selftests/smp_test.sh \
-		selftests/vm_scope_test.sh selftests/timing_test.sh \
-		selftests/ktap.sh selftests/kfp_lib.sh
+		selftests/exit_dispatch_test selftests/l2_svm_guest.bin \
+		selftests/*_test.sh selftests/ktap.sh selftests/kfp_lib.sh \
+		build/kselftest-list.txt
 }
 
 # perf for the QEMU machines, where timing_test.sh compares "perf kvm
@@ -189,6 +191,28 @@ selftests() {
 # start first.
 smp_scaled=(KFP_SMP_OUTS=2000 KFP_SMP_RULES=20 KFP_SMP_CYCLES=20
 	    KFP_SMP_STRESS=200000)
+echo "== packages and kselftest"
+# The packages (make deb, lintian), installed for real in a trixie
+# userland with the headers of 6.12 and deb_rel, DKMS building the module
+# for both (tools/deb-test.sh, as root: chroot and mounts).  A job beside
+# the emulated machines; svm-dkms-REL waits for it.
+deb_rel=$(for r in "${rels[@]}"; do
+	[ "$(tools/emu/kernels.sh --suite "$r")" != trixie ] || echo "$r"; done | head -n 1)
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+# kselftest's install tree, for deb_rel (its test module included), as
+# the runner gets it.
+kselftest_tree() {
+	rm -rf build/kselftest build/kselftest.tar &&
+	make -C selftests kselftest-install INSTALL_PATH="$top/build/kselftest" \
+		KFP_REL="$deb_rel" &&
+	test -f build/kselftest/kvm_fastpath/test_modules/kfp_test_handler.ko &&
+	tar -C build/kselftest -cf build/kselftest.tar .
+}
+run_step "kselftest install tree for $deb_rel (make -C selftests kselftest-install)" \
+	"$logs/kselftest-install.log" kselftest_tree
+emu_job deb bash -c 'make -s deb && $1 tools/deb-test.sh' sh "$sudo"
+
 echo "== emulated machines (${jobs_max} at a time; logs in ${logs#$top/})"
 [ -z "$debug_rel" ] || selftests "haswell-$debug_rel" haswell "$debug_rel" 1
 selftests "tigerlake-${rels[0]}" tigerlake "${rels[0]}" 2 "${smp_scaled[@]}"
@@ -205,8 +229,22 @@ done
 [ "$newest" = "${rels[0]}" ] || selftests "tigerlake-$newest" tigerlake "$newest" 1
 [ -z "$debug_rel" ] || selftests "svm-$debug_rel" svm "$debug_rel" 2
 for rel in "${rels[@]}"; do
-	selftests "svm-$rel" svm "$rel" 2
+	[ "$rel" = "$deb_rel" ] || selftests "svm-$rel" svm "$rel" 2
 done
+# deb_rel's svm machine runs the module DKMS built in the deb job, and
+# then kselftest's runner over the installed tree (run_in_vm.sh).
+mkdir -p "$logs/svm-dkms-$deb_rel"
+# shellcheck disable=SC2046
+emu_job "svm-dkms-$deb_rel" bash -c '
+	until [ -f "$1" ]; do sleep 5; done
+	read -r rc _ <"$1"
+	[ "$rc" = 0 ] || { echo "emu: the deb job failed: no DKMS-built module"; exit 1; }
+	shift
+	exec "$@"' sh "$logs/deb.log.rc" \
+	tools/emu/run.sh --machine svm --kernel "$deb_rel" --cpus 2 --timeout 2400 \
+	--out "$logs/svm-dkms-$deb_rel" selftests/run_in_vm.sh \
+	$(vm_files "$deb_rel" "build/deb/dkms/$deb_rel/kvm_fastpath.ko") \
+	build/kselftest.tar $([ ! -s build/perf.tgz ] || echo build/perf.tgz)
 
 # The report detector, end to end: a deliberate WARNING, then an
 # indirect call to a function the IBT kernel sealed, must fail a run
@@ -245,6 +283,36 @@ for name in "${emu_jobs[@]}"; do
 			result pass "detector: tigerlake enforces IBT: Missing ENDBR is reported"
 		else
 			result fail "detector: tigerlake enforces IBT: Missing ENDBR is reported (log: ${log#$top/})"
+		fi
+		;;
+	deb)
+		if [ "$rc" = 0 ]; then
+			result pass "deb: make deb; apt install in trixie, DKMS builds for 6.12 and $deb_rel, tools and man pages; purge leaves nothing"
+		else
+			result fail "deb: packages built, installed and purged (log: ${log#$top/})"
+			tail -n 20 "$log" | sed 's/^/    /'
+		fi
+		if [ -f build/deb/lintian.txt ] && [ ! -s build/deb/lintian.txt ]; then
+			result pass "deb: lintian has no tags"
+		else
+			result fail "deb: lintian has no tags (build/deb/lintian.txt)"
+			head -n 20 build/deb/lintian.txt 2>/dev/null | sed 's/^/    /'
+		fi
+		;;
+	svm-dkms-*)
+		ktap "$name:" "$log"
+		[ "$rc" = 0 ] ||
+			result fail "$name: emulated machine run exited $rc (log: ${log#$top/})"
+		# Each test's totals, run directly and under run_kselftest.sh.
+		direct=$(tr -d '\r' <"$log" | sed '/^kfp: run_kselftest.sh/,$d' | grep '^# Totals:')
+		ksft=$(tr -d '\r' <"$log" | sed -n '/^kfp: run_kselftest.sh/,$p' |
+			sed -n 's/^# \(# Totals:\)/\1/p')
+		if [ -n "$direct" ] && [ "$direct" = "$ksft" ] &&
+		   [ "$(echo "$ksft" | wc -l)" = "$(wc -l <build/kselftest-list.txt)" ]; then
+			result pass "$name: run_kselftest.sh over the installed tree: every test's totals as run directly"
+		else
+			result fail "$name: run_kselftest.sh over the installed tree: every test's totals as run directly (log: ${log#$top/})"
+			diff <(echo "$direct") <(echo "$ksft") | head -n 20 | sed 's/^/    /'
 		fi
 		;;
 	bench-smoke)

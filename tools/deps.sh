@@ -26,7 +26,8 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential bc kmod flex bison libelf-dev sparse xz-utils zstd
       busybox-static cpio bochs bochsbios vgabios isolinux syslinux-common
       xorriso qemu-system-x86 linux-source-6.12 gnuplot-nox python3
-      mmdebstrap debian-archive-keyring linux-perf)
+      mmdebstrap debian-archive-keyring linux-perf rsync
+      debhelper dh-dkms dkms lintian fakeroot help2man)
 
 missing() {
 	local p
@@ -152,6 +153,19 @@ if [ ! -f "$cp_dir/checkpatch.pl" ]; then
 	tar -xf "$tarball" -C "$cp_dir" --strip-components=2 --wildcards \
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
 		'*/scripts/const_structs.checkpatch'
+fi
+# kselftest's build rules, headers and runner (selftests/Makefile's
+# KSFT_DIR), from the same package.
+ks_dir=$cache/kselftest
+if [ ! -f "$ks_dir/run_kselftest.sh" ]; then
+	tarball=$(ls /usr/src/linux-source-6.12.tar.* | head -n 1)
+	mkdir -p "$ks_dir"
+	tar -xf "$tarball" -C "$ks_dir" --strip-components=4 --wildcards \
+		'*/tools/testing/selftests/lib.mk' \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/kselftest/*' \
+		'*/tools/testing/selftests/run_kselftest.sh'
 fi
 # The debug kernel (about 7 minutes on 2 cores the first time, cached).
 debug_rel=$("$top/tools/emu/debug-kernel.sh")
