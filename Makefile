@@ -15,6 +15,7 @@
 #                     (default /usr/local); DESTDIR for staging
 #   make uninstall    what make install put there
 #   make deb          kvm-fastpath-dkms and kvm-fastpath-tools, in build/deb
+#   make bpf          kfp-bpf and the BPF handlers (in make deps' BPF userland)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -73,6 +74,9 @@ uninstall:
 deb:
 	tools/make-deb.sh
 
+bpf:
+	tools/kfp-bpf/build.sh
+
 deps:
 	tools/deps.sh
 
@@ -91,8 +95,9 @@ clean:
 	$(MAKE) -C tools/kfp-stat clean
 	$(MAKE) -C selftests clean
 	rm -f $(TOOLS:=.1)
+	rm -f tools/kfp-bpf/kfp-bpf tools/kfp-bpf/examples/*.bpf.o selftests/bpf/*.bpf.o
 	rm -rf build
 
 .PHONY: all module module-only tools selftests man install install-tools uninstall \
-	deb deps \
+	deb bpf deps \
 	check bench demo clean

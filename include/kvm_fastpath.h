@@ -98,9 +98,11 @@ const char *kfp_vendor_name(void);
 
 /*
  * Install @h for exits of @kind on this host's vendor.  -EBUSY if the
- * exit already has a handler (the built-in kinds IO, CPUID, HLT and NPF
- * have theirs), -EEXIST if the name is taken, -EINVAL for a bad kind or
- * handler.  The handler starts enabled.
+ * exit has another registered handler, or its built-in handler (IO,
+ * CPUID, HLT and NPF have one) is enabled; a disabled built-in steps
+ * aside while @h is installed and comes back, disabled, when it goes.
+ * -EEXIST if the name is taken, -EINVAL for a bad kind or handler.  The
+ * handler starts enabled.
  */
 int kfp_register_kind(enum kfp_exit_kind kind, struct kfp_handler *h);
 

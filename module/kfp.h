@@ -113,9 +113,20 @@ void kfp_table_exit(void);
 fastpath_t kfp_table_dispatch(struct kvm_vcpu *vcpu, u32 idx,
 			      const struct kfp_exit *exit);
 int kfp_table_control(char *cmd);
+int kfp_table_register(enum kfp_exit_kind kind, struct kfp_handler *h,
+		       bool enabled);
 void kfp_table_vm_ended(struct kvm *kvm);
 enum kfp_verdict kfp_skip_by_kvm(struct kvm_vcpu *vcpu);
 int kfp_table_show(struct seq_file *m);
+
+/* kfp_bpf.c or, where the kernel cannot take them, kfp_bpf_none.c */
+int kfp_bpf_init(void);
+/* "bpf: yes" or "bpf: no: WHY", for debugfs "info". */
+void kfp_bpf_info(struct seq_file *m);
+/* kfp_bpf.c's kfuncs: global for BTF, called by BPF programs only. */
+struct kfp_bpf_exit;
+u64 kfp_bpf_get_gpr(struct kfp_bpf_exit *exit, u32 reg);
+int kfp_bpf_set_gpr(struct kfp_bpf_exit *exit, u32 reg, u64 val);
 
 /* Built-in handlers */
 extern struct kfp_handler kfp_io_handler;

@@ -115,4 +115,14 @@ static inline bool kfp_pmu_fastpath_allowed(struct kvm_vcpu *vcpu)
 int kvm_skip_emulated_instruction(struct kvm_vcpu *vcpu);
 int kvm_emulate_halt(struct kvm_vcpu *vcpu);
 
+/*
+ * A kfunc's pointer arguments must be trusted (module/kfp_bpf.c): a flag
+ * up to 6.18, what every kfunc gets since (7.x has no such flag).
+ */
+#ifdef KFP_HAVE_KF_TRUSTED_ARGS
+#define KFP_KF_TRUSTED	KF_TRUSTED_ARGS
+#else
+#define KFP_KF_TRUSTED	0
+#endif
+
 #endif /* KFP_COMPAT_H */

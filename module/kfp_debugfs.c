@@ -42,6 +42,7 @@ static int kfp_info_show(struct seq_file *m, void *unused)
 	seq_printf(m, "hook: static_call kvm_x86_vcpu_run -> %s\n", v->run_symbol);
 	seq_printf(m, "kernel: %s\n", UTS_RELEASE);
 	v->info(m);
+	kfp_bpf_info(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kfp_info);

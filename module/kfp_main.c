@@ -51,7 +51,8 @@ static int __init kfp_init(void)
 	ret = kfp_debugfs_init();
 	if (ret)
 		goto err_table;
-	return 0;
+	/* Last: a program may attach as soon as it is registered. */
+	return kfp_bpf_init();
 
 err_table:
 	kfp_table_exit();

@@ -36,6 +36,8 @@ struct kfp_slot {
 	bool enabled;
 	bool builtin;
 	struct kfp_scope *scope;	/* NULL: every VM */
+	/* A disabled built-in that stepped aside for @handler. */
+	struct kfp_handler *aside;
 };
 
 /* What dispatch sees: the handler of each reason, if enabled. */
@@ -220,8 +222,14 @@ static bool kfp_allowed(u32 idx)
 	return false;
 }
 
-static int kfp_register(u32 idx, struct kfp_handler *h)
+/*
+ * Install @h in slot @idx, enabled for every VM or disabled.  A disabled
+ * built-in handler steps aside while @h is there; an enabled one keeps
+ * its exit (-EBUSY), as does another registered handler.
+ */
+static int kfp_register(u32 idx, struct kfp_handler *h, bool enabled)
 {
+	struct kfp_slot *slot;
 	const char *reason;
 	int ret = 0;
 
@@ -235,12 +243,20 @@ static int kfp_register(u32 idx, struct kfp_handler *h)
 	}
 
 	mutex_lock(&kfp_table_lock);
-	if (kfp_slots[idx].handler) {
+	slot = &kfp_slots[idx];
+	if (slot->handler && (!slot->builtin || slot->enabled)) {
+		if (slot->builtin)
+			pr_warn("handler %s: exit %s has the built-in %s enabled; disable it first\n",
+				h->name, reason, slot->handler->name);
 		ret = -EBUSY;
 	} else if (kfp_find(h->name) >= 0) {
 		ret = -EEXIST;
 	} else {
-		kfp_slots[idx] = (struct kfp_slot){ .handler = h, .enabled = true };
+		*slot = (struct kfp_slot){
+			.handler = h,
+			.enabled = enabled,
+			.aside = slot->handler,	/* a disabled built-in, or NULL */
+		};
 		kfp_publish(idx);
 		pr_info("handler %s (%s) installed for exit %s\n",
 			h->name, module_name(h->owner), reason);
@@ -259,13 +275,20 @@ static u32 kfp_kind_index(enum kfp_exit_kind kind)
 
 int kfp_register_kind(enum kfp_exit_kind kind, struct kfp_handler *h)
 {
-	return kfp_register(kfp_kind_index(kind), h);
+	return kfp_register(kfp_kind_index(kind), h, true);
+}
+
+/* For module/kfp_bpf.c: a handler that starts disabled. */
+int kfp_table_register(enum kfp_exit_kind kind, struct kfp_handler *h,
+		       bool enabled)
+{
+	return kfp_register(kfp_kind_index(kind), h, enabled);
 }
 EXPORT_SYMBOL_GPL(kfp_register_kind);
 
 int kfp_register_handler(u32 reason, struct kfp_handler *h)
 {
-	return kfp_register(kfp_vendor->reason_index(reason), h);
+	return kfp_register(kfp_vendor->reason_index(reason), h, true);
 }
 EXPORT_SYMBOL_GPL(kfp_register_handler);
 
@@ -274,8 +297,10 @@ static struct kfp_handler *kfp_remove(u32 idx)
 {
 	struct kfp_handler *h = kfp_slots[idx].handler;
 	struct kfp_scope *scope = kfp_slots[idx].scope;
+	struct kfp_handler *aside = kfp_slots[idx].aside;
 
-	kfp_slots[idx] = (struct kfp_slot){};
+	/* A built-in that stepped aside comes back, disabled. */
+	kfp_slots[idx] = (struct kfp_slot){ .handler = aside, .builtin = !!aside };
 	kfp_publish(idx);
 	if (scope) {
 		synchronize_rcu();

@@ -114,6 +114,8 @@ run_step "checkpatch --strict (${#srcs[@]} files)" "$logs/checkpatch.log" \
 echo "== userspace build and host tests"
 run_step "build kfp-run and selftests" "$logs/userspace.log" \
 	make -s tools selftests
+run_step "build kfp-bpf and the BPF programs (make bpf)" "$logs/bpf.log" \
+	make -s bpf
 selftests/exit_dispatch_test >"$logs/host-exit_dispatch.log" 2>&1
 ktap "host exit_dispatch_test:" "$logs/host-exit_dispatch.log"
 selftests/kfp_run_test.sh >"$logs/host-kfp_run.log" 2>&1
@@ -131,6 +133,8 @@ vm_files() {	# vm_files REL [MODULE]
 	echo "${2:-build/$1/kvm_fastpath.ko}" "build/$1/selftests/kfp_test_handler.ko" \
 		tools/kfp-run/kfp-run tools/kfp-stat/kfp-stat \
 		selftests/exit_dispatch_test selftests/l2_svm_guest.bin \
+		selftests/ping_guest.bin tools/kfp-bpf/kfp-bpf \
+		tools/kfp-bpf/examples/*.bpf.o selftests/bpf/*.bpf.o \
 		selftests/*_test.sh selftests/ktap.sh selftests/kfp_lib.sh \
 		build/kselftest-list.txt
 }

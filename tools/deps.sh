@@ -87,6 +87,22 @@ for suite in "${!suite_pkgs[@]}"; do
 	echo "$inc" >"$dst.stamp"
 done
 
+# The BPF userland (tools/kfp-bpf/build.sh): trixie's libbpf (1.5: it
+# finds a struct_ops in a module's BTF, which bookworm's 1.1 cannot) and
+# clang for the BPF programs; static libraries, for a kfp-bpf that runs
+# in the emulated machines' initramfs.
+dst=$cache/userland/bpf
+inc="make gcc libc6-dev clang llvm libbpf-dev libelf-dev zlib1g-dev libzstd-dev"
+if [ "$(cat "$dst.stamp" 2>/dev/null)" != "$inc" ]; then
+	echo "deps: making the BPF userland (trixie) with $inc (about a minute)"
+	mapfile -t srcs < <("$top/tools/emu/apt.sh" sources | grep -E ' trixie ')
+	$sudo rm -rf "$dst" "$dst.stamp"
+	mkdir -p "$cache/userland"
+	$sudo mmdebstrap --quiet --variant=apt --include="${inc// /,}" \
+		trixie "$dst" "${srcs[@]}"
+	echo "$inc" >"$dst.stamp"
+fi
+
 # Kernel images and the modules the emulated machine loads, per release.
 # kvm-amd needs ccp (SEV).  The stamp names the list: a cache made with
 # another list is fetched again.

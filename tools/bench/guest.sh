@@ -250,6 +250,20 @@ fi
 echo "BENCH-OK on"
 kfp_handlers disable hlt || fail "disabling hlt"
 
+# 3c. The same rules as BPF handlers (tools/bench/kfp_bench.bpf.c), where
+# the kernel can take them: a BPF handler against the built-in one.
+if grep -q '^bpf: yes' $D/info; then
+	./kfp-bpf load ./kfp_bench.bpf.o >out.txt 2>&1 || { cat out.txt; fail "bpf: kfp-bpf load"; }
+	echo reset >$D/exits
+	bench bpf $mixed
+	must bpf "OUT and IN not all fast" fast_is IO_INSTRUCTION $((2 * N))
+	must bpf "CPUID not all fast" fast_is CPUID $N
+	./kfp-bpf unload bench_io && ./kfp-bpf unload bench_cpuid || fail "bpf: kfp-bpf unload"
+	echo "BENCH-OK bpf"
+else
+	echo "BENCH-SKIP bpf $(sed -n 's/^bpf: no: //p' $D/info)"
+fi
+
 # 4. The null handler on VMCALL: REENTER, then DONE.
 for cfg in null null-done; do
 	arg=

@@ -147,7 +147,26 @@ END {
 		v = worst_ratio(rel, "timed", 0, "")
 		printf "| timing on, exits not handled: cost shown, no target (worst vs stock) | %.3fx, %s | - |\n", v, wk
 		v = worst_ratio(rel, "on-timed", 1, null)
-		printf "| timing on, every handler vs the null handler: cost shown, no target (worst) | %.3fx, %s | - |\n\n", v, wk
+		printf "| timing on, every handler vs the null handler: cost shown, no target (worst) | %.3fx, %s | - |\n", v, wk
+		# The BPF handlers: the built-in rules of "on" as programs.
+		if ((rel, "bpf", "out") in per) {
+			worst = 0
+			shown = ""
+			for (k = 1; k <= 3; k++) {
+				x = k == 1 ? "out" : k == 2 ? "in" : "cpuid"
+				v = ratio(per[rel, "bpf", x], per[rel, "on", x])
+				shown = shown sprintf("%s%s %.1f vs %.1f", k > 1 ? "; " : "",
+						      x, per[rel, "bpf", x], per[rel, "on", x])
+				if (v > worst) {
+					worst = v
+					wk = x
+				}
+			}
+			printf "| a BPF handler <= 1.10x the built-in one (worst of OUT, IN, CPUID) | %.3fx, %s (%s) | %s |\n\n",
+				worst, wk, shown, verdict(worst <= 1.10)
+		} else {
+			printf "| a BPF handler <= 1.10x the built-in one | no BPF handlers on this kernel | - |\n\n"
+		}
 	}
 	if (check == "timing")
 		exit timing_costs
