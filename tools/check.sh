@@ -194,7 +194,7 @@ selftests() {
 # kernel's included, have one CPU (smp_test skips).  The slowest jobs
 # start first.
 smp_scaled=(KFP_SMP_OUTS=2000 KFP_SMP_RULES=20 KFP_SMP_CYCLES=20
-	    KFP_SMP_STRESS=200000)
+	    KFP_SMP_STRESS=200000 KFP_BPF_OUTS=2000)
 echo "== packages and kselftest"
 # The packages (make deb, lintian), installed for real in a trixie
 # userland with the headers of 6.12 and deb_rel, DKMS building the module
@@ -228,9 +228,9 @@ selftests "ryzen-${rels[0]}" ryzen "${rels[0]}" 2 "${smp_scaled[@]}" \
 	'KFP_NOT_HERE="passthrough_test.sh nested_test.sh kfp_run_test.sh"' \
 	"KFP_NOT_HERE_WHY=\"Bochs 2.7's SVM breaks irq-hlt and single-step with stock KVM\""
 for rel in "${rels[@]:1}"; do
-	selftests "haswell-$rel" haswell "$rel" 1
+	selftests "haswell-$rel" haswell "$rel" 1 KFP_BPF_OUTS=2000
 done
-[ "$newest" = "${rels[0]}" ] || selftests "tigerlake-$newest" tigerlake "$newest" 1
+[ "$newest" = "${rels[0]}" ] || selftests "tigerlake-$newest" tigerlake "$newest" 1 KFP_BPF_OUTS=2000
 [ -z "$debug_rel" ] || selftests "svm-$debug_rel" svm "$debug_rel" 2
 for rel in "${rels[@]}"; do
 	[ "$rel" = "$deb_rel" ] || selftests "svm-$rel" svm "$rel" 2
