@@ -9,6 +9,7 @@
 #include <linux/kvm_host.h>
 #include <linux/percpu.h>
 #include <linux/static_call.h>
+#include <asm/msr-index.h>
 #include <asm/tsc.h>
 
 #include "kvm_fastpath.h"
@@ -136,6 +137,22 @@ extern struct kfp_handler kfp_ept_handler;
 
 /* KVM selftests' ucall port: never handled here. */
 #define KFP_UCALL_PORT	0x1000
+
+/*
+ * IO exits no handler completes, whatever its rules or program: string
+ * and REP IO, and KVM selftests' ucall port (kfp_io.c, kfp_bpf.c).
+ */
+static inline bool kfp_io_never_handled(const struct kfp_exit *exit)
+{
+	return exit->io.string || exit->io.rep || exit->io.port == KFP_UCALL_PORT;
+}
+
+/* With CPUID faulting on, CPUID at CPL > 0 must #GP: KVM's path does it. */
+static inline bool kfp_cpuid_faulting(const struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.msr_misc_features_enables &
+	       MSR_MISC_FEATURES_ENABLES_CPUID_FAULT;
+}
 
 /*
  * Whether KVM has a device of @vcpu's VM on @bus at @addr: the PIC, ELCR,

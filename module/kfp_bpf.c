@@ -36,7 +36,6 @@
 #include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
-#include <asm/msr-index.h>
 
 #include "kfp.h"
 #include "kfp_bpf.h"
@@ -69,12 +68,10 @@ static bool kfp_bpf_kept(struct kvm_vcpu *vcpu, const struct kfp_exit *exit)
 {
 	switch (exit->kind) {
 	case KFP_EXIT_IO:
-		return exit->io.string || exit->io.rep ||
-		       exit->io.port == KFP_UCALL_PORT ||
+		return kfp_io_never_handled(exit) ||
 		       kfp_kvm_has_device(vcpu, KVM_PIO_BUS, exit->io.port);
 	case KFP_EXIT_CPUID:
-		return vcpu->arch.msr_misc_features_enables &
-		       MSR_MISC_FEATURES_ENABLES_CPUID_FAULT;
+		return kfp_cpuid_faulting(vcpu);
 	default:
 		return false;
 	}

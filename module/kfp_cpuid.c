@@ -9,8 +9,6 @@
  * (kfp_rules.c refuses one that does not), and every CPUID without a
  * rule goes to KVM as it would without the module.
  */
-#include <asm/msr-index.h>
-
 #include "kfp.h"
 #include "kfp_rules.h"
 
@@ -19,9 +17,7 @@ static enum kfp_verdict kfp_handle_cpuid(struct kvm_vcpu *vcpu,
 {
 	const struct kfp_rule *r;
 
-	/* With CPUID faulting, CPUID at CPL > 0 must #GP: KVM's path does it. */
-	if (vcpu->arch.msr_misc_features_enables &
-	    MSR_MISC_FEATURES_ENABLES_CPUID_FAULT)
+	if (kfp_cpuid_faulting(vcpu))
 		return KFP_PASS;
 
 	r = kfp_rule_find_cpuid(vcpu->kvm, exit->cpuid.leaf, exit->cpuid.subleaf);

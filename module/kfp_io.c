@@ -33,7 +33,7 @@ static enum kfp_verdict kfp_handle_io(struct kvm_vcpu *vcpu,
 {
 	const struct kfp_rule *r;
 
-	if (exit->io.string || exit->io.rep || exit->io.port == KFP_UCALL_PORT)
+	if (kfp_io_never_handled(exit))
 		return KFP_PASS;
 	r = kfp_rule_find_io(vcpu->kvm, exit->io.port, exit->io.in,
 			     exit->io.size);
