@@ -65,6 +65,10 @@ struct kfp_bpf_ops {
 	__u32 kind;
 	char name[KFP_BPF_NAME_LEN];
 	char vm[KFP_BPF_VM_LEN];
+#ifdef __KERNEL__
+	/* handle's program, which dispatch runs (module/kfp_bpf.c). */
+	const struct bpf_prog *prog;
+#endif
 };
 
 #endif /* KFP_BPF_H */

@@ -128,6 +128,8 @@ void kfp_bpf_info(struct seq_file *m);
 struct kfp_bpf_exit;
 u64 kfp_bpf_get_gpr(struct kfp_bpf_exit *exit, u32 reg);
 int kfp_bpf_set_gpr(struct kfp_bpf_exit *exit, u32 reg, u64 val);
+int kfp_bpf_cpuid_result(struct kfp_bpf_exit *exit, u32 eax, u32 ebx, u32 ecx,
+			 u32 edx);
 
 /* Built-in handlers */
 extern struct kfp_handler kfp_io_handler;

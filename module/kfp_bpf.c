@@ -11,6 +11,8 @@
  *     refuses writes through btf_struct_access below), never the vCPU or
  *     the VM: they are after the exit in struct kfp_bpf_call, where the
  *     verifier does not let it read;
+ *   - it runs from the dispatcher with IRQs off, called directly, not
+ *     through its struct_ops trampoline (kfp_bpf_handle());
  *   - it reads and sets the guest's GPRs through kfuncs, registered for
  *     this struct_ops only (kfp_bpf_filter()).  If it completes the exit,
  *     the instruction is skipped as KVM does (kfp_skip_instruction());
@@ -34,6 +36,7 @@
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/ctype.h>
+#include <linux/filter.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 
@@ -84,6 +87,8 @@ static enum kfp_verdict kfp_bpf_handle(struct kvm_vcpu *vcpu,
 	struct kfp_bpf_ops *ops;
 	struct kfp_bpf_call c;
 	unsigned long dirty;
+	u64 args[1];
+	u32 ret;
 	int reg;
 
 	ops = rcu_dereference_sched(kfp_bpf_attached[exit->kind]);
@@ -106,8 +111,20 @@ static enum kfp_verdict kfp_bpf_handle(struct kvm_vcpu *vcpu,
 	c.vcpu = vcpu;
 	c.dirty = 0;
 
-	/* A struct_ops trampoline, ENDBR first: an indirect call IBT allows. */
-	if (ops->handle(&c.exit) == KFP_BPF_COMPLETE)
+	/*
+	 * The program itself, not through its struct_ops trampoline: the
+	 * trampoline's entry and exit (RCU read lock, migration, recursion
+	 * count, run context) were most of a BPF handler's cost.  With IRQs
+	 * off none is needed: the program cannot migrate nor run again on
+	 * this CPU, and an IRQs-off region is an RCU read side, which map
+	 * helpers accept (bpf_rcu_lock_held() in include/linux/bpf.h, through
+	 * rcu_read_lock_bh_held(), true with IRQs off).  The JIT's image
+	 * starts with ENDBR: an indirect call IBT allows.
+	 */
+	lockdep_assert_irqs_disabled();
+	args[0] = (u64)(unsigned long)&c.exit;
+	ret = bpf_prog_run(ops->prog, args);
+	if (ret == KFP_BPF_COMPLETE)
 		return kfp_skip_instruction(vcpu);
 	/* Passed: the guest's registers as they were, for KVM. */
 	dirty = c.dirty;
@@ -149,11 +166,47 @@ __bpf_kfunc int kfp_bpf_set_gpr(struct kfp_bpf_exit *exit, u32 reg, u64 val)
 	return 0;
 }
 
+/*
+ * A CPUID exit's four results at once (32-bit: bits 63:32 cleared, as the
+ * instruction does); -EINVAL on another kind of exit.  Like four
+ * kfp_bpf_set_gpr() calls, for a quarter of the calls.
+ */
+__bpf_kfunc int kfp_bpf_cpuid_result(struct kfp_bpf_exit *exit, u32 eax,
+				     u32 ebx, u32 ecx, u32 edx)
+{
+	struct kfp_bpf_call *c = kfp_bpf_call_of(exit);
+	unsigned long *regs = c->vcpu->arch.regs;
+	const u32 four = BIT(VCPU_REGS_RAX) | BIT(VCPU_REGS_RBX) |
+			 BIT(VCPU_REGS_RCX) | BIT(VCPU_REGS_RDX);
+
+	if (exit->kind != KFP_EXIT_CPUID)
+		return -EINVAL;
+	/* The usual case: none of them set before, all four kept at once. */
+	if (!(c->dirty & four)) {
+		c->saved[VCPU_REGS_RAX] = regs[VCPU_REGS_RAX];
+		c->saved[VCPU_REGS_RBX] = regs[VCPU_REGS_RBX];
+		c->saved[VCPU_REGS_RCX] = regs[VCPU_REGS_RCX];
+		c->saved[VCPU_REGS_RDX] = regs[VCPU_REGS_RDX];
+		c->dirty |= four;
+	} else {
+		kfp_bpf_set_gpr(exit, VCPU_REGS_RAX, regs[VCPU_REGS_RAX]);
+		kfp_bpf_set_gpr(exit, VCPU_REGS_RBX, regs[VCPU_REGS_RBX]);
+		kfp_bpf_set_gpr(exit, VCPU_REGS_RCX, regs[VCPU_REGS_RCX]);
+		kfp_bpf_set_gpr(exit, VCPU_REGS_RDX, regs[VCPU_REGS_RDX]);
+	}
+	regs[VCPU_REGS_RAX] = eax;
+	regs[VCPU_REGS_RBX] = ebx;
+	regs[VCPU_REGS_RCX] = ecx;
+	regs[VCPU_REGS_RDX] = edx;
+	return 0;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(kfp_bpf_kfunc_ids)
 BTF_ID_FLAGS(func, kfp_bpf_get_gpr, KFP_KF_TRUSTED)
 BTF_ID_FLAGS(func, kfp_bpf_set_gpr, KFP_KF_TRUSTED)
+BTF_ID_FLAGS(func, kfp_bpf_cpuid_result, KFP_KF_TRUSTED)
 BTF_KFUNCS_END(kfp_bpf_kfunc_ids)
 
 /* The kfuncs are for kfp_bpf_ops programs only, not other struct_ops. */
@@ -232,8 +285,27 @@ static int kfp_bpf_init_member(const struct btf_type *t,
 {
 	const struct kfp_bpf_ops *u = udata;
 	struct kfp_bpf_ops *k = kdata;
+	struct bpf_prog *prog;
+	u32 fd;
 
 	switch (__btf_member_bit_offset(t, member) / 8) {
+	case offsetof(struct kfp_bpf_ops, handle):
+		/*
+		 * The loader's value is the program's fd.  The map takes its own
+		 * reference on the program right after this and keeps it while
+		 * the map lives, past unreg: the pointer alone is enough.
+		 */
+		fd = *(const u64 *)&u->handle;
+		if (!fd)
+			return 0;	/* none: reg refuses it */
+		prog = bpf_prog_get_type_dev(fd, BPF_PROG_TYPE_STRUCT_OPS, false);
+		if (IS_ERR(prog))
+			return PTR_ERR(prog);
+		k->prog = prog;
+		bpf_prog_put(prog);
+		return 0;	/* the trampoline as usual */
+	case offsetof(struct kfp_bpf_ops, prog):
+		return 1;
 	case offsetof(struct kfp_bpf_ops, kind):
 		k->kind = u->kind;
 		return 1;
@@ -264,6 +336,10 @@ static int kfp_bpf_reg(void *kdata, struct bpf_link *link)
 	char cmd[64 + KFP_BPF_VM_LEN];
 	int ret;
 
+	if (!ops->prog) {
+		pr_warn("bpf: %.*s: no handle program\n", KFP_BPF_NAME_LEN, ops->name);
+		return -EINVAL;
+	}
 	if (!kfp_bpf_kind_ok(ops->kind)) {
 		pr_warn("bpf: %.*s: kind %u cannot take a BPF handler (IO %d, CPUID %d, HYPERCALL %d)\n",
 			KFP_BPF_NAME_LEN, ops->name, ops->kind, KFP_BPF_IO,

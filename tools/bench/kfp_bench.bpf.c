@@ -24,10 +24,7 @@ int BPF_PROG(bench_cpuid, struct kfp_bpf_exit *exit)
 {
 	if (exit->cpuid_leaf != 0)
 		return KFP_BPF_PASS;
-	kfp_bpf_set_gpr(exit, KFP_RAX, 0xd);
-	kfp_bpf_set_gpr(exit, KFP_RBX, 0x756e6547);
-	kfp_bpf_set_gpr(exit, KFP_RCX, 0x6c65746e);
-	kfp_bpf_set_gpr(exit, KFP_RDX, 0x49656e69);
+	kfp_bpf_cpuid_result(exit, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69);
 	return KFP_BPF_COMPLETE;
 }
 

@@ -11,10 +11,8 @@ int BPF_PROG(cpuid, struct kfp_bpf_exit *exit)
 {
 	if (exit->cpuid_leaf != 0x40000000)
 		return KFP_BPF_PASS;
-	kfp_bpf_set_gpr(exit, KFP_RAX, 0x4000abcd);
-	kfp_bpf_set_gpr(exit, KFP_RBX, 0x4b504641);
-	kfp_bpf_set_gpr(exit, KFP_RCX, 0x12345678);
-	kfp_bpf_set_gpr(exit, KFP_RDX, 0x9abcdef0);
+	kfp_bpf_cpuid_result(exit, 0x4000abcd, 0x4b504641, 0x12345678,
+			     0x9abcdef0);
 	return KFP_BPF_COMPLETE;
 }
 

@@ -18,5 +18,7 @@
 /* The module's kfuncs (module/kfp_bpf.c), resolved by libbpf at load. */
 __u64 kfp_bpf_get_gpr(struct kfp_bpf_exit *exit, __u32 reg) __ksym;
 int kfp_bpf_set_gpr(struct kfp_bpf_exit *exit, __u32 reg, __u64 val) __ksym;
+int kfp_bpf_cpuid_result(struct kfp_bpf_exit *exit, __u32 eax, __u32 ebx,
+			 __u32 ecx, __u32 edx) __ksym;
 
 #endif /* KFP_BPF_PROG_H */
