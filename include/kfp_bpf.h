@@ -68,6 +68,7 @@ struct kfp_bpf_ops {
 #ifdef __KERNEL__
 	/* handle's program, which dispatch runs (module/kfp_bpf.c). */
 	const struct bpf_prog *prog;
+	__u32 prog_fd;		/* the loader's fd for it, while updating */
 #endif
 };
 

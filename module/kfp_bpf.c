@@ -286,26 +286,41 @@ static int kfp_bpf_init_member(const struct btf_type *t,
 	const struct kfp_bpf_ops *u = udata;
 	struct kfp_bpf_ops *k = kdata;
 	struct bpf_prog *prog;
-	u32 fd;
+	int ret;
 
+	BUILD_BUG_ON(offsetof(struct kfp_bpf_ops, prog) <
+		     offsetof(struct kfp_bpf_ops, handle));
 	switch (__btf_member_bit_offset(t, member) / 8) {
 	case offsetof(struct kfp_bpf_ops, handle):
 		/*
-		 * The loader's value is the program's fd.  The map takes its own
-		 * reference on the program right after this and keeps it while
-		 * the map lives, past unreg: the pointer alone is enough.
+		 * The loader's value is the program's fd.  The core opens it
+		 * after this returns 0, holds the program in the map, and
+		 * writes its id over the fd; kept for the prog member below.
 		 */
-		fd = *(const u64 *)&u->handle;
-		if (!fd)
-			return 0;	/* none: reg refuses it */
-		prog = bpf_prog_get_type_dev(fd, BPF_PROG_TYPE_STRUCT_OPS, false);
-		if (IS_ERR(prog))
-			return PTR_ERR(prog);
-		k->prog = prog;
-		bpf_prog_put(prog);
+		k->prog_fd = (u32)*(const u64 *)&u->handle;
 		return 0;	/* the trampoline as usual */
 	case offsetof(struct kfp_bpf_ops, prog):
-		return 1;
+		/*
+		 * Called after handle (BUILD_BUG_ON above).  The program for
+		 * dispatch to run directly: the one the map holds, proven by
+		 * its id, as the fd may name another one by now (another thread
+		 * of the loader).  Two live programs never share an id, and the
+		 * map keeps this one until it is freed, after unreg: the
+		 * pointer alone is enough.
+		 */
+		if (!k->prog_fd)
+			return 1;	/* none: reg refuses it */
+		prog = bpf_prog_get_type_dev(k->prog_fd, BPF_PROG_TYPE_STRUCT_OPS,
+					     false);
+		if (IS_ERR(prog))
+			return PTR_ERR(prog);
+		ret = -EINVAL;
+		if (prog->aux->id == *(const u64 *)&u->handle) {
+			k->prog = prog;
+			ret = 1;
+		}
+		bpf_prog_put(prog);
+		return ret;
 	case offsetof(struct kfp_bpf_ops, kind):
 		k->kind = u->kind;
 		return 1;
