@@ -9,8 +9,8 @@
  * What the program can do, and what it cannot:
  *   - it sees the exit (struct kfp_bpf_exit, read-only: the verifier
  *     refuses writes through btf_struct_access below), never the vCPU or
- *     the VM: they are after the exit in struct kfp_bpf_call, where the
- *     verifier does not let it read;
+ *     the VM: they are after the exit in struct kfp_bpf_call (per CPU),
+ *     where the verifier does not let it read;
  *   - it runs from the dispatcher with IRQs off, called directly, not
  *     through its struct_ops trampoline (kfp_bpf_handle());
  *   - it reads and sets the guest's GPRs through kfuncs, registered for
@@ -43,14 +43,22 @@
 #include "kfp.h"
 #include "kfp_bpf.h"
 
-/* What dispatch builds on its stack for one call of a program. */
+/*
+ * One call of a program: the exit it is shown, its argument, and what the
+ * kfuncs need.  Per CPU, not on the stack, which a kernel built with
+ * INIT_STACK_ALL_ZERO would clear on every exit: dispatch runs with IRQs
+ * off and a program cannot cause an exit, so a CPU has one call at most.
+ */
 struct kfp_bpf_call {
 	struct kfp_bpf_exit exit;	/* first: all the program may read */
+	u64 arg;			/* the program's argument: &exit */
 	struct kvm_vcpu *vcpu;
 	u32 dirty;			/* bit per register set */
 	/* Each set register's value before, put back if the program passes. */
 	unsigned long saved[VCPU_REGS_R15 + 1];
 };
+
+static DEFINE_PER_CPU(struct kfp_bpf_call, kfp_bpf_calls);
 
 /* The attached program of each kind; read by dispatch under RCU. */
 static struct kfp_bpf_ops __rcu *kfp_bpf_attached[KFP_EXIT_KINDS];
@@ -84,32 +92,33 @@ static bool kfp_bpf_kept(struct kvm_vcpu *vcpu, const struct kfp_exit *exit)
 static enum kfp_verdict kfp_bpf_handle(struct kvm_vcpu *vcpu,
 				       const struct kfp_exit *exit)
 {
+	struct kfp_bpf_call *c;
 	struct kfp_bpf_ops *ops;
-	struct kfp_bpf_call c;
 	unsigned long dirty;
-	u64 args[1];
-	u32 ret;
 	int reg;
 
 	ops = rcu_dereference_sched(kfp_bpf_attached[exit->kind]);
 	if (!ops || kfp_bpf_kept(vcpu, exit))
 		return KFP_PASS;
 
-	c.exit = (struct kfp_bpf_exit){
+	/* Every field, those of other kinds 0: the program may read them. */
+	c = this_cpu_ptr(&kfp_bpf_calls);
+	c->exit = (struct kfp_bpf_exit){
 		.kind = exit->kind,
 		.reason = exit->reason,
 		.vcpu_id = vcpu->vcpu_id,
 	};
 	if (exit->kind == KFP_EXIT_IO) {
-		c.exit.io_port = exit->io.port;
-		c.exit.io_size = exit->io.size;
-		c.exit.io_in = exit->io.in;
+		c->exit.io_port = exit->io.port;
+		c->exit.io_size = exit->io.size;
+		c->exit.io_in = exit->io.in;
 	} else if (exit->kind == KFP_EXIT_CPUID) {
-		c.exit.cpuid_leaf = exit->cpuid.leaf;
-		c.exit.cpuid_subleaf = exit->cpuid.subleaf;
+		c->exit.cpuid_leaf = exit->cpuid.leaf;
+		c->exit.cpuid_subleaf = exit->cpuid.subleaf;
 	}
-	c.vcpu = vcpu;
-	c.dirty = 0;
+	c->arg = (u64)(unsigned long)&c->exit;
+	c->vcpu = vcpu;
+	c->dirty = 0;
 
 	/*
 	 * The program itself, not through its struct_ops trampoline: the
@@ -122,14 +131,12 @@ static enum kfp_verdict kfp_bpf_handle(struct kvm_vcpu *vcpu,
 	 * starts with ENDBR: an indirect call IBT allows.
 	 */
 	lockdep_assert_irqs_disabled();
-	args[0] = (u64)(unsigned long)&c.exit;
-	ret = bpf_prog_run(ops->prog, args);
-	if (ret == KFP_BPF_COMPLETE)
+	if (bpf_prog_run(ops->prog, &c->arg) == KFP_BPF_COMPLETE)
 		return kfp_skip_instruction(vcpu);
 	/* Passed: the guest's registers as they were, for KVM. */
-	dirty = c.dirty;
+	dirty = c->dirty;
 	for_each_set_bit(reg, &dirty, VCPU_REGS_R15 + 1)
-		kfp_reg_write(vcpu, reg, c.saved[reg]);
+		kfp_reg_write(vcpu, reg, c->saved[reg]);
 	return KFP_PASS;
 }
 
@@ -176,24 +183,21 @@ __bpf_kfunc int kfp_bpf_cpuid_result(struct kfp_bpf_exit *exit, u32 eax,
 {
 	struct kfp_bpf_call *c = kfp_bpf_call_of(exit);
 	unsigned long *regs = c->vcpu->arch.regs;
-	const u32 four = BIT(VCPU_REGS_RAX) | BIT(VCPU_REGS_RBX) |
-			 BIT(VCPU_REGS_RCX) | BIT(VCPU_REGS_RDX);
+	u32 dirty = c->dirty;
 
 	if (exit->kind != KFP_EXIT_CPUID)
 		return -EINVAL;
-	/* The usual case: none of them set before, all four kept at once. */
-	if (!(c->dirty & four)) {
+	/* Each register's value before, unless kept already. */
+	if (!(dirty & BIT(VCPU_REGS_RAX)))
 		c->saved[VCPU_REGS_RAX] = regs[VCPU_REGS_RAX];
+	if (!(dirty & BIT(VCPU_REGS_RBX)))
 		c->saved[VCPU_REGS_RBX] = regs[VCPU_REGS_RBX];
+	if (!(dirty & BIT(VCPU_REGS_RCX)))
 		c->saved[VCPU_REGS_RCX] = regs[VCPU_REGS_RCX];
+	if (!(dirty & BIT(VCPU_REGS_RDX)))
 		c->saved[VCPU_REGS_RDX] = regs[VCPU_REGS_RDX];
-		c->dirty |= four;
-	} else {
-		kfp_bpf_set_gpr(exit, VCPU_REGS_RAX, regs[VCPU_REGS_RAX]);
-		kfp_bpf_set_gpr(exit, VCPU_REGS_RBX, regs[VCPU_REGS_RBX]);
-		kfp_bpf_set_gpr(exit, VCPU_REGS_RCX, regs[VCPU_REGS_RCX]);
-		kfp_bpf_set_gpr(exit, VCPU_REGS_RDX, regs[VCPU_REGS_RDX]);
-	}
+	c->dirty = dirty | BIT(VCPU_REGS_RAX) | BIT(VCPU_REGS_RBX) |
+		   BIT(VCPU_REGS_RCX) | BIT(VCPU_REGS_RDX);
 	regs[VCPU_REGS_RAX] = eax;
 	regs[VCPU_REGS_RBX] = ebx;
 	regs[VCPU_REGS_RCX] = ecx;

@@ -49,14 +49,4 @@ ln -sfn "$top/tools/bench/kfp_null_handler.c" "$out/tools/bench/"
 if [ -z "$root" ]; then
 	exec make -C "$kdir" M="$out" "$@" modules
 fi
-sudo=
-[ "$(id -u)" -eq 0 ] || sudo=sudo
-# shellcheck disable=SC2016
-exec $sudo unshare --mount --propagation private sh -euc '
-	root=$1 top=$2
-	shift 2
-	mkdir -p "$root$top"
-	mount --bind "$top" "$root$top"
-	mount -t proc proc "$root/proc"
-	exec chroot "$root" "$@"' sh "$root" "$top" \
-	make -C "$kdir" M="$out" "$@" modules
+exec "$top/tools/in-userland.sh" "$root" make -C "$kdir" M="$out" "$@" modules
