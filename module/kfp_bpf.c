@@ -443,11 +443,24 @@ static int kfp_bpf_error;
 
 void kfp_bpf_info(struct seq_file *m)
 {
+	const struct kfp_bpf_ops *ops;
+	int kind;
+
 	if (kfp_bpf_error)
 		seq_printf(m, "bpf: no: registering the kfp_bpf_ops struct_ops failed (%d)\n",
 			   kfp_bpf_error);
 	else
 		seq_puts(m, "bpf: yes\n");
+	/* The program each handler runs, by the id bpftool shows. */
+	mutex_lock(&kfp_bpf_lock);
+	for (kind = 0; kind < KFP_EXIT_KINDS; kind++) {
+		ops = rcu_dereference_protected(kfp_bpf_attached[kind],
+						lockdep_is_held(&kfp_bpf_lock));
+		if (ops)
+			seq_printf(m, "bpf: handler %s runs program id %u\n",
+				   kfp_bpf_names[kind], ops->prog->aux->id);
+	}
+	mutex_unlock(&kfp_bpf_lock);
 }
 
 int kfp_bpf_init(void)

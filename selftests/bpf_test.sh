@@ -25,7 +25,7 @@ prog() {
 }
 tmp=/tmp/kfp-bpf.$$
 n=300
-plan=18
+plan=19
 
 ktap_plan $plan
 [ -w $D/rules ] || skip_all $plan "kvm_fastpath not loaded (no $D/rules)"
@@ -141,6 +141,16 @@ refused_load past_exit "a read past the exit" "access beyond struct kfp_bpf_exit
 $bpf load "$(prog npf)" >$tmp/npf 2>&1 && rc=0 || rc=$?
 ktap_check "a program for EPT violations is refused at attach, with the reason" sh -c \
 	"[ $rc = 1 ] && dmesg | grep -q 'bpf: npf: kind 4 cannot take a BPF handler'"
+
+# --- a loader whose fd names another program by the time the kernel
+# looks again: the program run is the one the map holds, or the update
+# is refused (module/kfp_bpf.c, init_member)
+race=./kfp_bpf_race
+[ -x $race ] || race=./bpf/kfp_bpf_race
+$race "$(prog race)" "${KFP_BPF_RACE_MAPS:-300}" >$tmp/race 2>&1 && rc=0 || rc=$?
+sed 's/^# //;s/^/# /' $tmp/race
+ktap_check "a program swapped behind the loader's fd: the map's program is the one run" sh -c \
+	"[ $rc = 0 ] && ! grep -q bpf: $D/handlers"
 
 # --- one VM: the program takes its OUTs; the other VM's reach userspace
 mkfifo $tmp/a.in

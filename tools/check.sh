@@ -135,6 +135,7 @@ vm_files() {	# vm_files REL [MODULE]
 		selftests/exit_dispatch_test selftests/l2_svm_guest.bin \
 		selftests/ping_guest.bin tools/kfp-bpf/kfp-bpf \
 		tools/kfp-bpf/examples/*.bpf.o selftests/bpf/*.bpf.o \
+		selftests/bpf/kfp_bpf_race \
 		selftests/*_test.sh selftests/ktap.sh selftests/kfp_lib.sh \
 		build/kselftest-list.txt
 }
@@ -194,7 +195,7 @@ selftests() {
 # kernel's included, have one CPU (smp_test skips).  The slowest jobs
 # start first.
 smp_scaled=(KFP_SMP_OUTS=2000 KFP_SMP_RULES=20 KFP_SMP_CYCLES=20
-	    KFP_SMP_STRESS=200000 KFP_BPF_OUTS=2000)
+	    KFP_SMP_STRESS=200000 KFP_BPF_OUTS=2000 KFP_BPF_RACE_MAPS=50)
 echo "== packages and kselftest"
 # The packages (make deb, lintian), installed for real in a trixie
 # userland with the headers of 6.12 and deb_rel, DKMS building the module
@@ -234,7 +235,8 @@ for rel in "${rels[@]:1}"; do
 		'KFP_NOT_HERE="bpf_test.sh"' \
 		'KFP_NOT_HERE_WHY="for time: BPF handlers are tested in the svm machines, ryzen and tigerlake"'
 done
-[ "$newest" = "${rels[0]}" ] || selftests "tigerlake-$newest" tigerlake "$newest" 1 KFP_BPF_OUTS=2000
+[ "$newest" = "${rels[0]}" ] || selftests "tigerlake-$newest" tigerlake "$newest" 1 KFP_BPF_OUTS=2000 \
+	KFP_BPF_RACE_MAPS=50
 [ -z "$debug_rel" ] || selftests "svm-$debug_rel" svm "$debug_rel" 2
 for rel in "${rels[@]}"; do
 	[ "$rel" = "$deb_rel" ] || selftests "svm-$rel" svm "$rel" 2
