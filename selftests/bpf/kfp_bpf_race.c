@@ -88,19 +88,38 @@ static long data_offset(__u32 btf_id, __u32 value_type)
 	return off;
 }
 
+/* The value type and BTF of a map libbpf made, for ours; 0 if found. */
+static int map_type(struct bpf_object *obj, struct bpf_map_info *info,
+		    int *btf_fd, long *off)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "race_a_ops");
+	__u32 len = sizeof(*info);
+
+	if (!map || bpf_map_get_info_by_fd(bpf_map__fd(map), info, &len))
+		return -1;
+	*btf_fd = bpf_btf_get_fd_by_id(info->btf_vmlinux_id);
+	*off = data_offset(info->btf_vmlinux_id,
+			   info->btf_vmlinux_value_type_id);
+	if (*btf_fd < 0 || *off < 0 ||
+	    *off + sizeof(struct kfp_bpf_ops) > info->value_size)
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int maps, i, zero = 0, attached = 0, held_a = 0, held_b = 0;
 	int refused = 0, wrong = 0, btf_fd;
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), id_a, id_b;
 	struct bpf_object *obj;
 	struct kfp_bpf_ops *ops;
+	__u32 id_a, id_b;
 	pthread_t thread;
 	char *value;
 	long off;
 
-	if (argc != 3 || (maps = atoi(argv[2])) <= 0) {
+	maps = argc == 3 ? atoi(argv[2]) : 0;
+	if (maps <= 0) {
 		fprintf(stderr, "usage: kfp_bpf_race RACE.bpf.o MAPS\n");
 		return 2;
 	}
@@ -115,13 +134,7 @@ int main(int argc, char **argv)
 	fd_b = bpf_program__fd(bpf_object__find_program_by_name(obj, "race_b"));
 	id_a = prog_id(fd_a);
 	id_b = prog_id(fd_b);
-	/* The value type and BTF of a map libbpf made, for ours. */
-	if (bpf_map_get_info_by_fd(bpf_map__fd(bpf_object__find_map_by_name(obj,
-				   "race_a_ops")), &info, &len) ||
-	    (btf_fd = bpf_btf_get_fd_by_id(info.btf_vmlinux_id)) < 0 ||
-	    (off = data_offset(info.btf_vmlinux_id,
-			       info.btf_vmlinux_value_type_id)) < 0 ||
-	    off + sizeof(*ops) > info.value_size || !id_a || !id_b) {
+	if (!id_a || !id_b || map_type(obj, &info, &btf_fd, &off)) {
 		fprintf(stderr, "kfp_bpf_race: no kfp_bpf_ops map type: %s\n",
 			strerror(errno));
 		return 2;
@@ -147,16 +160,14 @@ int main(int argc, char **argv)
 		map = bpf_map_create(BPF_MAP_TYPE_STRUCT_OPS, "kfp_race",
 				     sizeof(zero), info.value_size, 1, &o);
 		if (map < 0) {
-			fprintf(stderr, "kfp_bpf_race: map (value %u bytes, type %u of BTF %u): %s\n",
-				info.value_size, info.btf_vmlinux_value_type_id,
-				info.btf_vmlinux_id, strerror(errno));
+			fprintf(stderr, "kfp_bpf_race: map: %s\n", strerror(errno));
 			break;
 		}
 		memset(value, 0, info.value_size);
 		ops = (struct kfp_bpf_ops *)(value + off);
 		ops->handle = (void *)(long)fd_swapped;
 		ops->kind = KFP_BPF_IO;
-		strcpy(ops->name, "race");
+		snprintf(ops->name, sizeof(ops->name), "race");
 		if (bpf_map_update_elem(map, &zero, value, 0)) {
 			close(map);
 			if (errno != EINVAL) {
@@ -189,8 +200,9 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&stop, 1);
 	pthread_join(thread, NULL);
-	printf("# %d maps: %d attached (program a %d, b %d), %d refused, %d with another program run\n",
-	       maps, attached, held_a, held_b, refused, wrong);
+	printf("# %d maps: %d attached (program a %d, b %d), %d refused,",
+	       maps, attached, held_a, held_b, refused);
+	printf(" %d with another program run\n", wrong);
 	bpf_object__close(obj);
 	return wrong || attached + refused != maps ? 1 : 0;
 }
