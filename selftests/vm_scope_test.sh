@@ -33,6 +33,9 @@ mkdir -p $tmp
 paused() {
 	tag=$1
 	shift
+	# The last run's output goes first: the loop below must not read
+	# its "paused" before this run's kfp-run has opened (truncated) it.
+	rm -f $tmp/$tag.out $tmp/$tag.err
 	mkfifo $tmp/$tag.in
 	# Not holding the other's fifo open: its end of input is its close.
 	"$run" --pause "$@" <$tmp/$tag.in >$tmp/$tag.out 2>$tmp/$tag.err 5>&- 6>&- &
