@@ -210,6 +210,12 @@ end_vm() {	# end_vm SLOT: collect a finished VM's counts
 	seen=$((seen + ${v:-0}))
 	runs=$((runs + 1))
 }
+# keep_vms: a VM that has ended is counted and started again.
+keep_vms() {
+	for s in 0 1; do
+		eval "kill -0 \$vm$s" 2>/dev/null || { end_vm $s; start_vm $s; }
+	done
+}
 start_vm 0
 start_vm 1
 # Every other load times exits (timing=1): unloading with timing on, its
@@ -220,12 +226,14 @@ timed_ok=0
 c=0
 while [ $c -lt "$cycles" ]; do
 	if [ $((c % 2)) = 0 ] && [ $c -gt 0 ]; then
-		# A VM may have just been restarted and made no OUT yet:
-		# give the guests up to 5 s to make one.
+		# A VM may have just been restarted and made no OUT yet, or
+		# both may have ended: give the guests up to 5 s to make one,
+		# starting again any that ends meanwhile.
 		timed=$((timed + 1))
 		w=0
 		until awk -v r=$R_IO '$2 == r && $4 > 0' $D/timing | grep -q . ||
 			[ $w -ge 50 ]; do
+			keep_vms
 			sleep 0.1
 			w=$((w + 1))
 		done
@@ -239,9 +247,7 @@ while [ $c -lt "$cycles" ]; do
 	fi
 	echo "io ports=0x510 dir=out size=1 action=sink" >$D/rules || bad=1
 	echo "enable io" >$D/handlers || bad=1
-	for s in 0 1; do
-		eval "kill -0 \$vm$s" 2>/dev/null || { end_vm $s; start_vm $s; }
-	done
+	keep_vms
 	c=$((c + 1))
 done
 end_vm 0
